@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IDiagnosisMarket
+/// @notice Escrowed bounties for blind second opinions on encrypted scans.
+///
+/// A hospital posts a task with a bounty; accredited doctors claim seats by staking; the hospital
+/// releases the scan key to each seated doctor; doctors commit to a diagnosis, then reveal it.
+/// When at least `quorum` revealed votes agree, the agreeing doctors share the bounty and earn
+/// reputation. Every payout is credited and withdrawn by its owner (pull payments).
+///
+/// Commitment: `keccak256(abi.encode(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt))`.
+/// Binding the task and the voter means a copied commitment cannot be revealed by anyone else.
+interface IDiagnosisMarket {
+    /// @notice Where a task's life ended, or `Active` while it runs.
+    enum Status {
+        None,
+        Active,
+        Resolved,
+        Unresolved,
+        Cancelled
+    }
+
+    /// @notice What a task accepts now, derived from its status, counters and the clock.
+    enum Phase {
+        None,
+        Commit,
+        Reveal,
+        Finalizable,
+        Resolved,
+        Unresolved,
+        Cancelled
+    }
+
+    /// @notice What a hospital asks for when posting.
+    /// @param scanCid IPFS CID of the sealed scan (only its keccak256 is stored).
+    /// @param token Allow-listed ERC20 for the bounty and the stakes.
+    /// @param bounty Escrowed reward, shared by the agreeing doctors.
+    /// @param stakePerSeat What each doctor locks to claim a seat; lost by not revealing.
+    /// @param minReputation Reputation a doctor needs to claim a seat.
+    /// @param commitDeadline End of the commit phase (unix seconds).
+    /// @param revealDeadline End of the reveal phase (unix seconds).
+    /// @param predictedClass The encrypted model's predicted class.
+    /// @param confidenceBps The model's calibrated confidence in basis points.
+    /// @param numClasses Size of the diagnosis code set, 2..MAX_CLASSES.
+    /// @param seats Number of doctors, 1..MAX_SEATS.
+    /// @param quorum Agreeing votes needed; more than half of `seats` so only one outcome can win.
+    struct TaskParams {
+        string scanCid;
+        address token;
+        uint96 bounty;
+        uint96 stakePerSeat;
+        uint64 minReputation;
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        uint8 predictedClass;
+        uint16 confidenceBps;
+        uint8 numClasses;
+        uint8 seats;
+        uint8 quorum;
+    }
+
+    /// @notice A task as stored. Packed into four slots because postTask pays for each new one.
+    struct Task {
+        // slot 0: what claimSeat, commit and reveal read and update
+        address poster;
+        uint40 commitDeadline;
+        uint8 numClasses;
+        uint8 seats;
+        uint8 quorum;
+        uint8 filled;
+        uint8 committed;
+        uint8 revealed;
+        Status status;
+        // slot 1
+        address token;
+        uint40 revealDeadline;
+        uint16 confidenceBps;
+        uint8 predictedClass;
+        uint8 outcome;
+        uint8 agreeing;
+        // slot 2
+        uint96 bounty;
+        uint96 stakePerSeat;
+        uint64 minReputation;
+        // slot 3
+        bytes32 scanDigest;
+    }
+
+    /// @notice A seat's vote.
+    /// @param seat 1-based seat number, 0 when the account holds no seat.
+    /// @param revealed Whether the vote was revealed.
+    /// @param diagnosis The revealed diagnosis (meaningful only when revealed).
+    /// @param commitment The current commitment, zero before the first commit.
+    struct Vote {
+        uint8 seat;
+        bool revealed;
+        uint8 diagnosis;
+        bytes32 commitment;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice No task has this id.
+    error UnknownTask(uint256 taskId);
+    /// @notice The task is not in the phase that the call needs.
+    /// @param taskId The task.
+    /// @param expected The phase the call needs.
+    /// @param actual The phase the task is in.
+    error WrongPhase(uint256 taskId, Phase expected, Phase actual);
+    /// @notice The token is not allow-listed for bounties.
+    error TokenNotAllowed(address token);
+    /// @notice The token delivered less than was transferred (fee on transfer or rebasing).
+    error FeeOnTransferToken(address token, uint256 expected, uint256 received);
+    /// @notice A bounty must be positive.
+    error ZeroBounty();
+    /// @notice The scan CID was empty.
+    error EmptyScanCid();
+    /// @notice The diagnosis code set must have 2..maxClasses codes.
+    error InvalidClassCount(uint8 numClasses, uint8 maxClasses);
+    /// @notice The model's prediction is not a code of the set.
+    error PredictionOutOfRange(uint8 predictedClass, uint8 numClasses);
+    /// @notice Confidence is in basis points, at most 10000.
+    error ConfidenceOutOfRange(uint16 confidenceBps);
+    /// @notice Seats must be 1..maxSeats.
+    error InvalidSeatCount(uint8 seats, uint8 maxSeats);
+    /// @notice Quorum must be at most `seats` and more than half of it.
+    error InvalidQuorum(uint8 quorum, uint8 seats);
+    /// @notice Deadlines must satisfy now < commitDeadline < revealDeadline.
+    error InvalidDeadlines(uint40 commitDeadline, uint40 revealDeadline, uint256 nowTimestamp);
+    /// @notice The doctor is not accredited or has no encryption key.
+    error DoctorCannotServe(address doctor);
+    /// @notice The doctor's reputation is below the task's minimum.
+    error InsufficientReputation(address doctor, uint256 reputation, uint256 required);
+    /// @notice Every seat of the task is taken.
+    error NoFreeSeat(uint256 taskId);
+    /// @notice The doctor already holds a seat on this task.
+    error AlreadySeated(uint256 taskId, address doctor);
+    /// @notice The poster cannot review its own task.
+    error PosterCannotClaim(uint256 taskId);
+    /// @notice Only the task's poster may do this.
+    error NotPoster(uint256 taskId, address caller);
+    /// @notice The account holds no seat on the task.
+    error NotSeated(uint256 taskId, address account);
+    /// @notice The task already reached a terminal status.
+    error TaskClosed(uint256 taskId, Status status);
+    /// @notice A wrapped key must not be empty.
+    error EmptyWrappedKey();
+    /// @notice A zero commitment cannot be told apart from no commitment.
+    error ZeroCommitment();
+    /// @notice The doctor never committed, so there is nothing to reveal.
+    error NotCommitted(uint256 taskId, address doctor);
+    /// @notice The vote was already revealed.
+    error AlreadyRevealed(uint256 taskId, address doctor);
+    /// @notice The revealed diagnosis and salt do not hash to the commitment.
+    error CommitmentMismatch(uint256 taskId, address doctor);
+    /// @notice The revealed diagnosis is not a code of the task's set.
+    error DiagnosisOutOfRange(uint8 diagnosis, uint8 numClasses);
+    /// @notice Nothing is credited to the caller in this token.
+    error NothingToWithdraw(address account, address token);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice Emitted after `token` was added to or removed from the bounty allow-list.
+    event TokenAllowed(address indexed token, bool allowed);
+    /// @notice Emitted after a task was posted and its bounty escrowed.
+    event TaskPosted(
+        uint256 indexed taskId,
+        address indexed poster,
+        string scanCid,
+        address token,
+        uint256 bounty,
+        uint256 stakePerSeat,
+        uint8 predictedClass,
+        uint16 confidenceBps,
+        uint8 seats,
+        uint8 quorum
+    );
+    /// @notice Emitted after `doctor` took seat number `seat` and staked.
+    event SeatClaimed(uint256 indexed taskId, address indexed doctor, uint8 seat);
+    /// @notice Emitted after the poster released the scan key, wrapped to `doctor`'s encryption key.
+    event KeyReleased(uint256 indexed taskId, address indexed doctor, bytes wrappedKey);
+    /// @notice Emitted after `doctor` committed (or replaced) a blind vote.
+    event VoteCommitted(uint256 indexed taskId, address indexed doctor, bytes32 commitment);
+    /// @notice Emitted after `doctor` revealed `diagnosis`.
+    event VoteRevealed(uint256 indexed taskId, address indexed doctor, uint8 diagnosis);
+    /// @notice Emitted after a task reached its terminal status. `diagnosis` and `agreeing` are
+    /// meaningful only when `status` is Resolved.
+    event TaskFinalized(uint256 indexed taskId, Status status, uint8 diagnosis, uint8 agreeing);
+    /// @notice Emitted after `amount` of `token` was credited to `account` from task `taskId`.
+    event Credited(uint256 indexed taskId, address indexed account, address indexed token, uint256 amount);
+    /// @notice Emitted after `account` withdrew its whole credit of `token`.
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+
+    // ---------------------------------------------------------------- admin
+
+    /// @notice Adds or removes `token` from the bounty allow-list. Tasks already posted keep
+    /// their token. Only the admin.
+    function setTokenAllowed(address token, bool allowed) external;
+    /// @notice Stops new tasks and new seats; reveal, finalize and withdraw keep working so that
+    /// nothing can be stranded. Only the pauser.
+    function pause() external;
+    /// @notice Lifts a pause. Only the pauser.
+    function unpause() external;
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// @notice Posts a task and pulls `params.bounty` of `params.token` from the caller.
+    /// @return taskId The new task's id, counting from 1.
+    function postTask(TaskParams calldata params) external returns (uint256 taskId);
+
+    /// @notice Takes a free seat for the caller, pulling the task's stake.
+    function claimSeat(uint256 taskId) external;
+
+    /// @notice Publishes the scan key wrapped to the seated `doctor`. Only the poster, while the
+    /// task is active.
+    function releaseKey(uint256 taskId, address doctor, bytes calldata wrappedKey) external;
+
+    /// @notice Commits or replaces the caller's blind vote, during the commit phase.
+    function commit(uint256 taskId, bytes32 commitment) external;
+
+    /// @notice Reveals the caller's vote, during the reveal phase. The reveal phase opens at the
+    /// commit deadline, or as soon as every seat is filled and committed.
+    function reveal(uint256 taskId, uint8 diagnosis, bytes32 salt) external;
+
+    /// @notice Ends the task and credits every payout. Anyone may call it once the reveal
+    /// deadline passed or every seat revealed, or once the commit deadline passed with seats
+    /// still free (the task is then cancelled and everyone refunded).
+    function finalize(uint256 taskId) external;
+
+    /// @notice Pays the caller everything credited to it in `token`.
+    function withdraw(address token) external returns (uint256 amount);
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The commitment a doctor must submit; identical to the off-chain computation.
+    function commitmentOf(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice Number of tasks posted so far (also the latest id).
+    function taskCount() external view returns (uint256);
+    /// @notice A task as stored.
+    function getTask(uint256 taskId) external view returns (Task memory);
+    /// @notice The phase of a task now.
+    function phaseOf(uint256 taskId) external view returns (Phase);
+    /// @notice The seated doctors in seat order.
+    function seatsOf(uint256 taskId) external view returns (address[] memory);
+    /// @notice The vote of `doctor` on a task.
+    function voteOf(uint256 taskId, address doctor) external view returns (Vote memory);
+    /// @notice What `account` can withdraw in `token`.
+    function creditOf(address account, address token) external view returns (uint256);
+    /// @notice Whether `token` is allow-listed.
+    function isTokenAllowed(address token) external view returns (bool);
+}

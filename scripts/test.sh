@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Every test of CrypDoc, from a clean clone: installs the pinned toolchain, builds the contracts,
+# runs the Solidity suites, then the Rust workspace (formatting, lints, tests).
+#
+#   scripts/test.sh            fast fuzz/invariant settings
+#   FOUNDRY_PROFILE=ci scripts/test.sh   the heavier fuzz/invariant campaign
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "npm ci (Foundry binaries, solc, OpenZeppelin, forge-std)"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "forge build"
+"$FORGE" build --sizes
+
+step "forge fmt --check"
+"$FORGE" fmt --check
+
+step "forge test"
+"$FORGE" test
+
+step "forge snapshot --check (gas)"
+"$FORGE" snapshot --check .gas-snapshot
+
+if [ -f Cargo.toml ]; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+
+  step "cargo clippy -D warnings"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+
+  step "cargo test"
+  cargo test --workspace --locked
+fi
+
+printf '\nall tests passed\n'
