@@ -1,0 +1,24 @@
+//! The crate embeds forge's artifacts (bytecode for deployment); say how to make them when they
+//! are missing instead of failing on an unreadable path.
+use std::path::Path;
+
+const ARTIFACTS: &[&str] = &[
+    "DiagnosisMarket.sol/DiagnosisMarket.json",
+    "DoctorRegistry.sol/DoctorRegistry.json",
+    "ReputationToken.sol/ReputationToken.json",
+    "TestStablecoin.sol/TestStablecoin.json",
+];
+
+fn main() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../out");
+    for artifact in ARTIFACTS {
+        let path = out.join(artifact);
+        println!("cargo:rerun-if-changed={}", path.display());
+        assert!(
+            path.exists(),
+            "missing forge artifact {}: run `forge build` at the repository root first \
+             (scripts/test.sh and scripts/demo.sh do)",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,412 @@
+//! [`MarketClient`]: every market operation, with the checks a careful user makes before
+//! spending gas (chain id, deployed code, balances, allowances, phase), and errors that say what
+//! to do next.
+
+use alloy::{
+    contract::{CallBuilder, CallDecoder},
+    primitives::{Address, Bytes, TxHash, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+    signers::{local::PrivateKeySigner, Signer},
+};
+use crypdoc_types::{commitment, salt_from_signature, TaskSpec, TaskSpecError, VoteSalt};
+use std::time::Duration;
+use tracing::debug;
+
+use crate::{
+    bindings::{
+        IDiagnosisMarket::{self, IDiagnosisMarketInstance, Phase, Task, TaskParams, Vote},
+        IDoctorRegistry::{self, IDoctorRegistryInstance},
+        IReputationToken::{self, IReputationTokenInstance},
+        IERC20,
+    },
+    deploy::Deployment,
+    revert::explain_contract_error,
+};
+
+/// A market operation that could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+    /// The RPC endpoint is unreachable or answered with an error.
+    #[error("cannot reach the chain at {url}: {reason} (is it running? `crypdoc dev up` starts one)")]
+    Unreachable {
+        /// The endpoint.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The endpoint serves another chain than the deployment's.
+    #[error("the RPC endpoint serves chain {actual} but the deployment is on chain {expected}: wrong --rpc-url or stale deployment file")]
+    WrongChain {
+        /// The deployment's chain.
+        expected: u64,
+        /// The endpoint's chain.
+        actual: u64,
+    },
+    /// No code at the market address.
+    #[error("no market contract at {0} on this chain: the deployment file is stale (the dev chain was restarted?); run `crypdoc dev up`")]
+    NotDeployed(Address),
+    /// A contract call reverted; the message is decoded from the custom error.
+    #[error("{0}")]
+    Rejected(String),
+    /// The account lacks tokens for a transfer.
+    #[error("{account} holds {have} of token {token} but needs {need}: fund the account first")]
+    InsufficientBalance {
+        /// The account.
+        account: Address,
+        /// The token.
+        token: Address,
+        /// Its balance.
+        have: U256,
+        /// What is needed.
+        need: U256,
+    },
+    /// The task parameters break a contract rule.
+    #[error("invalid task: {0}")]
+    InvalidTask(#[from] TaskSpecError),
+    /// The task id is unknown.
+    #[error("task {0} does not exist (see `crypdoc task list`)")]
+    UnknownTask(U256),
+    /// The wallet could not sign.
+    #[error("the wallet could not sign: {0}")]
+    Signing(#[from] alloy::signers::Error),
+    /// No diagnosis matches the on-chain commitment with this wallet's salt.
+    #[error("no diagnosis matches your commitment on task {0} with the salt this wallet derives: the vote was committed by another wallet or with another salt")]
+    SaltNotRecovered(U256),
+    /// The account never committed.
+    #[error("you have no commitment on task {0}: nothing to reveal")]
+    NotCommitted(U256),
+    /// No token was configured for the operation.
+    #[error("no bounty token: the deployment has no stablecoin, pass --token")]
+    NoToken,
+    /// A transaction was mined but reverted.
+    #[error("transaction {0} reverted")]
+    Reverted(TxHash),
+    /// An expected event was missing from a receipt.
+    #[error("transaction {0} emitted no {1} event")]
+    MissingEvent(TxHash, &'static str),
+}
+
+impl MarketError {
+    fn from_call(error: &alloy::contract::Error) -> Self {
+        Self::Rejected(explain_contract_error(error))
+    }
+}
+
+/// A task with its phase, seats and votes, as `task show` prints it.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// The id.
+    pub id: U256,
+    /// The stored task.
+    pub task: Task,
+    /// The phase now.
+    pub phase: Phase,
+    /// Seated doctors and their votes, in seat order.
+    pub votes: Vec<(Address, Vote)>,
+}
+
+/// How long to wait for a transaction to be mined before calling it lost.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A provider that signs with `signer`. Nonces are read from the node for every transaction:
+/// a cached nonce counter moves on when gas estimation rejects a call, and the next transaction
+/// would then wait forever behind the gap.
+pub fn wallet_provider(rpc_url: &str, signer: PrivateKeySigner) -> Result<DynProvider, String> {
+    let url = rpc_url.parse().map_err(|e| format!("not a URL ({e})"))?;
+    Ok(ProviderBuilder::new().with_simple_nonce_management().wallet(signer).connect_http(url).erased())
+}
+
+/// A wallet connected to one CrypDoc deployment.
+#[derive(Debug, Clone)]
+pub struct MarketClient {
+    provider: DynProvider,
+    signer: PrivateKeySigner,
+    deployment: Deployment,
+}
+
+impl MarketClient {
+    /// Connects `signer` to the deployment through `rpc_url`, checking that the endpoint is up,
+    /// serves the deployment's chain and holds the market's code.
+    pub async fn connect(
+        rpc_url: &str,
+        signer: PrivateKeySigner,
+        deployment: Deployment,
+    ) -> Result<Self, MarketError> {
+        let unreachable = |reason: String| MarketError::Unreachable { url: rpc_url.to_owned(), reason };
+        let provider = wallet_provider(rpc_url, signer.clone()).map_err(unreachable)?;
+        let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(e.to_string()))?;
+        if chain_id != deployment.chain_id {
+            return Err(MarketError::WrongChain { expected: deployment.chain_id, actual: chain_id });
+        }
+        let code = provider.get_code_at(deployment.market).await.map_err(|e| unreachable(e.to_string()))?;
+        if code.is_empty() {
+            return Err(MarketError::NotDeployed(deployment.market));
+        }
+        Ok(Self { provider, signer, deployment })
+    }
+
+    /// The signing account.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The deployment.
+    pub const fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    /// The provider, for reads the client does not wrap.
+    pub const fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The market contract.
+    pub fn market(&self) -> IDiagnosisMarketInstance<DynProvider> {
+        IDiagnosisMarket::new(self.deployment.market, self.provider.clone())
+    }
+
+    /// The doctor registry.
+    pub fn registry(&self) -> IDoctorRegistryInstance<DynProvider> {
+        IDoctorRegistry::new(self.deployment.registry, self.provider.clone())
+    }
+
+    /// The reputation token.
+    pub fn reputation(&self) -> IReputationTokenInstance<DynProvider> {
+        IReputationToken::new(self.deployment.reputation, self.provider.clone())
+    }
+
+    /// The bounty token: `explicit`, or the deployment's stablecoin.
+    pub fn token(&self, explicit: Option<Address>) -> Result<Address, MarketError> {
+        explicit.or(self.deployment.stablecoin).ok_or(MarketError::NoToken)
+    }
+
+    async fn send<D: CallDecoder>(
+        &self,
+        call: CallBuilder<&DynProvider, D>,
+    ) -> Result<TransactionReceipt, MarketError> {
+        let pending = call.send().await.map_err(|e| MarketError::from_call(&e))?;
+        let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
+            MarketError::Unreachable { url: "the RPC endpoint".into(), reason: e.to_string() }
+        })?;
+        if !receipt.status() {
+            return Err(MarketError::Reverted(receipt.transaction_hash));
+        }
+        debug!(target: "crypdoc::contracts", tx = %receipt.transaction_hash, gas = receipt.gas_used, "mined");
+        Ok(receipt)
+    }
+
+    async fn read<T>(&self, result: Result<T, alloy::contract::Error>) -> Result<T, MarketError> {
+        result.map_err(|e| MarketError::from_call(&e))
+    }
+
+    /// Makes sure the market may pull `amount` of `token` from this account: checks the balance
+    /// and approves exactly the shortfall's total when the allowance is too small.
+    pub async fn ensure_allowance(&self, token: Address, amount: U256) -> Result<(), MarketError> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        let erc20 = IERC20::new(token, self.provider.clone());
+        let me = self.address();
+        let have = self.read(erc20.balanceOf(me).call().await).await?;
+        if have < amount {
+            return Err(MarketError::InsufficientBalance { account: me, token, have, need: amount });
+        }
+        let allowance = self.read(erc20.allowance(me, self.deployment.market).call().await).await?;
+        if allowance < amount {
+            self.send(erc20.approve(self.deployment.market, amount)).await?;
+        }
+        Ok(())
+    }
+
+    /// Posts a task paying `spec.bounty` of `token`; the deadlines start from the latest block.
+    /// Returns the task id and the transaction hash.
+    pub async fn post_task(&self, spec: &TaskSpec, token: Address) -> Result<(U256, TxHash), MarketError> {
+        spec.validate()?;
+        let now = self.chain_time().await?;
+        let commit_deadline = now + spec.commit_window_secs;
+        let params = TaskParams {
+            scanCid: spec.scan_cid.clone(),
+            token,
+            bounty: alloy::primitives::Uint::from(spec.bounty),
+            stakePerSeat: alloy::primitives::Uint::from(spec.stake_per_seat),
+            minReputation: spec.min_reputation,
+            commitDeadline: alloy::primitives::Uint::from(commit_deadline),
+            revealDeadline: alloy::primitives::Uint::from(commit_deadline + spec.reveal_window_secs),
+            predictedClass: spec.predicted_class,
+            confidenceBps: spec.confidence.get(),
+            numClasses: spec.diagnosis_set.len(),
+            seats: spec.seats,
+            quorum: spec.quorum,
+        };
+        self.ensure_allowance(token, U256::from(spec.bounty)).await?;
+        let market = self.market();
+        let receipt = self.send(market.postTask(params)).await?;
+        let posted = receipt
+            .decoded_log::<IDiagnosisMarket::TaskPosted>()
+            .ok_or(MarketError::MissingEvent(receipt.transaction_hash, "TaskPosted"))?;
+        Ok((posted.taskId, receipt.transaction_hash))
+    }
+
+    /// The timestamp of the latest block: deadlines are measured against chain time.
+    pub async fn chain_time(&self) -> Result<u64, MarketError> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| MarketError::Unreachable { url: "the RPC endpoint".into(), reason: e.to_string() })?
+            .ok_or_else(|| MarketError::Unreachable {
+                url: "the RPC endpoint".into(),
+                reason: "no latest block".into(),
+            })?;
+        Ok(block.header.timestamp)
+    }
+
+    /// The stored task, or [`MarketError::UnknownTask`].
+    pub async fn task(&self, task_id: U256) -> Result<Task, MarketError> {
+        let task = self.read(self.market().getTask(task_id).call().await).await?;
+        if task.poster == Address::ZERO {
+            return Err(MarketError::UnknownTask(task_id));
+        }
+        Ok(task)
+    }
+
+    /// The task with its phase and votes.
+    pub async fn task_view(&self, task_id: U256) -> Result<TaskView, MarketError> {
+        let task = self.task(task_id).await?;
+        let market = self.market();
+        let phase = self.read(market.phaseOf(task_id).call().await).await?;
+        let seats = self.read(market.seatsOf(task_id).call().await).await?;
+        let mut votes = Vec::with_capacity(seats.len());
+        for doctor in seats {
+            votes.push((doctor, self.read(market.voteOf(task_id, doctor).call().await).await?));
+        }
+        Ok(TaskView { id: task_id, task, phase, votes })
+    }
+
+    /// Number of tasks posted.
+    pub async fn task_count(&self) -> Result<U256, MarketError> {
+        self.read(self.market().taskCount().call().await).await
+    }
+
+    /// Claims a seat, approving the stake first when needed.
+    pub async fn claim_seat(&self, task_id: U256) -> Result<TxHash, MarketError> {
+        let task = self.task(task_id).await?;
+        self.ensure_allowance(task.token, U256::from(task.stakePerSeat)).await?;
+        let market = self.market();
+        Ok(self.send(market.claimSeat(task_id)).await?.transaction_hash)
+    }
+
+    /// Publishes the scan key wrapped to `doctor`.
+    pub async fn release_key(
+        &self,
+        task_id: U256,
+        doctor: Address,
+        wrapped_key: Bytes,
+    ) -> Result<TxHash, MarketError> {
+        let market = self.market();
+        Ok(self.send(market.releaseKey(task_id, doctor, wrapped_key)).await?.transaction_hash)
+    }
+
+    /// The salt of this wallet's vote on `task_id`, from its EIP-712 signature: the same on
+    /// every device that holds the wallet.
+    pub async fn vote_salt(&self, task_id: U256) -> Result<B256, MarketError> {
+        let message = VoteSalt::new(self.deployment.market, task_id);
+        let domain = VoteSalt::domain(self.deployment.chain_id, self.deployment.market);
+        let signature = self.signer.sign_typed_data(&message, &domain).await?;
+        Ok(salt_from_signature(&signature.as_bytes()))
+    }
+
+    /// Commits a blind vote for `diagnosis`; returns the salt (to be kept locally) and the
+    /// transaction hash.
+    pub async fn commit(&self, task_id: U256, diagnosis: u8) -> Result<(B256, TxHash), MarketError> {
+        let task = self.task(task_id).await?;
+        if diagnosis >= task.numClasses {
+            return Err(MarketError::Rejected(format!(
+                "diagnosis {diagnosis} is not below the task's {} classes",
+                task.numClasses
+            )));
+        }
+        let salt = self.vote_salt(task_id).await?;
+        let hash = commitment(task_id, self.address(), diagnosis, salt);
+        let market = self.market();
+        let receipt = self.send(market.commit(task_id, hash)).await?;
+        Ok((salt, receipt.transaction_hash))
+    }
+
+    /// Recovers this wallet's committed diagnosis and salt from the chain alone: re-derives the
+    /// salt and tries every code of the task's set against the stored commitment.
+    pub async fn recover_vote(&self, task_id: U256) -> Result<(u8, B256), MarketError> {
+        let task = self.task(task_id).await?;
+        let vote = self.read(self.market().voteOf(task_id, self.address()).call().await).await?;
+        if vote.commitment == B256::ZERO {
+            return Err(MarketError::NotCommitted(task_id));
+        }
+        let salt = self.vote_salt(task_id).await?;
+        (0..task.numClasses)
+            .find(|&code| commitment(task_id, self.address(), code, salt) == vote.commitment)
+            .map(|code| (code, salt))
+            .ok_or(MarketError::SaltNotRecovered(task_id))
+    }
+
+    /// Reveals a vote.
+    pub async fn reveal(&self, task_id: U256, diagnosis: u8, salt: B256) -> Result<TxHash, MarketError> {
+        let market = self.market();
+        Ok(self.send(market.reveal(task_id, diagnosis, salt)).await?.transaction_hash)
+    }
+
+    /// Finalizes a task.
+    pub async fn finalize(&self, task_id: U256) -> Result<TxHash, MarketError> {
+        let market = self.market();
+        Ok(self.send(market.finalize(task_id)).await?.transaction_hash)
+    }
+
+    /// Withdraws everything credited to this account in `token`; returns the amount.
+    pub async fn withdraw(&self, token: Address) -> Result<(U256, TxHash), MarketError> {
+        let market = self.market();
+        let receipt = self.send(market.withdraw(token)).await?;
+        let withdrawn = receipt
+            .decoded_log::<IDiagnosisMarket::Withdrawn>()
+            .ok_or(MarketError::MissingEvent(receipt.transaction_hash, "Withdrawn"))?;
+        Ok((withdrawn.amount, receipt.transaction_hash))
+    }
+
+    /// What `account` can withdraw in `token`.
+    pub async fn credit_of(&self, account: Address, token: Address) -> Result<U256, MarketError> {
+        self.read(self.market().creditOf(account, token).call().await).await
+    }
+
+    /// The reputation of `account`.
+    pub async fn reputation_of(&self, account: Address) -> Result<U256, MarketError> {
+        self.read(self.reputation().balanceOf(account).call().await).await
+    }
+
+    /// The token balance of `account`.
+    pub async fn token_balance(&self, token: Address, account: Address) -> Result<U256, MarketError> {
+        self.read(IERC20::new(token, self.provider.clone()).balanceOf(account).call().await).await
+    }
+
+    /// Accredits `doctor` until `expires_at` (credential issuer only).
+    pub async fn accredit(
+        &self,
+        doctor: Address,
+        license_hash: B256,
+        expires_at: u64,
+    ) -> Result<TxHash, MarketError> {
+        let registry = self.registry();
+        Ok(self.send(registry.accredit(doctor, license_hash, expires_at)).await?.transaction_hash)
+    }
+
+    /// Publishes this doctor's X25519 public key.
+    pub async fn set_encryption_key(&self, key: B256) -> Result<TxHash, MarketError> {
+        let registry = self.registry();
+        Ok(self.send(registry.setEncryptionKey(key)).await?.transaction_hash)
+    }
+
+    /// Mints dev stablecoins to `to` (the stablecoin's owner only).
+    pub async fn mint_stablecoin(&self, to: Address, amount: U256) -> Result<TxHash, MarketError> {
+        let token = self.token(None)?;
+        let erc20 = IERC20::new(token, self.provider.clone());
+        Ok(self.send(erc20.mint(to, amount)).await?.transaction_hash)
+    }
+}
