@@ -19,6 +19,7 @@ contract CommitmentVectorsTest is MarketFixture {
             bytes32 salt = vm.parseJsonBytes32(json, string.concat(at, ".salt"));
             bytes32 expected = vm.parseJsonBytes32(json, string.concat(at, ".commitment"));
             assertLe(diagnosis, type(uint8).max);
+            // forge-lint: disable-next-line(unsafe-typecast)
             assertEq(market.commitmentOf(taskId, doctor, uint8(diagnosis), salt), expected, at);
         }
         assertGe(count, 6, "too few vectors");

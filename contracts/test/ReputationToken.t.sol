@@ -141,6 +141,7 @@ contract ReputationTokenTest is Test {
         rep.mint(alice, 5);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         rep.transfer(bob, 1);
         assertEq(rep.balanceOf(alice), 5);
         assertEq(rep.balanceOf(bob), 0);
@@ -151,6 +152,7 @@ contract ReputationTokenTest is Test {
         rep.mint(alice, 5);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         rep.transferFrom(alice, bob, 1);
     }
 
@@ -166,8 +168,10 @@ contract ReputationTokenTest is Test {
         rep.mint(alice, 10);
         vm.startPrank(from);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         rep.transfer(to, amount);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         rep.transferFrom(alice, to, amount);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         rep.approve(to, amount);

@@ -60,7 +60,8 @@ interface IDiagnosisMarket {
         uint8 quorum;
     }
 
-    /// @notice A task as stored. Packed into four slots because postTask pays for each new one.
+    /// @notice A task's parameters and progress. The market stores these fields repacked by what
+    /// each call reads (see DiagnosisMarket), so the slot comments below only group them.
     struct Task {
         // slot 0: what claimSeat, commit and reveal read and update
         address poster;

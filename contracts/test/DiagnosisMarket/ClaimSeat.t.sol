@@ -33,6 +33,7 @@ contract ClaimSeatTest is MarketFixture {
     function test_claimSeat_emitsSeatClaimedInSeatOrder() public {
         for (uint256 i; i < 5; ++i) {
             vm.expectEmit(address(market));
+            // forge-lint: disable-next-line(unsafe-typecast)
             emit IDiagnosisMarket.SeatClaimed(taskId, doctors[i], uint8(i + 1));
             _claim(taskId, doctors[i]);
         }
@@ -119,7 +120,9 @@ contract ClaimSeatTest is MarketFixture {
     function test_claimSeat_revertsWhen_accreditationExpired() public {
         uint64 expiry = registry.credentialOf(doctors[0]).expiresAt;
         IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        // forge-lint: disable-next-line(unsafe-typecast)
         p.commitDeadline = uint40(expiry + 1 days);
+        // forge-lint: disable-next-line(unsafe-typecast)
         p.revealDeadline = uint40(expiry + 2 days);
         uint256 id = _post(p);
         vm.warp(expiry);

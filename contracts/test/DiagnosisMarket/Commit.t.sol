@@ -49,6 +49,30 @@ contract CommitTest is MarketFixture {
         assertEq(market.voteOf(taskId, doctors[0]).diagnosis, 3);
     }
 
+    function test_commit_allOnesCommitmentRoundTrips() public {
+        // The market stores commitments complemented; the all-ones value must survive that.
+        bytes32 allOnes = ~bytes32(0);
+        vm.startPrank(doctors[0]);
+        market.commit(taskId, allOnes);
+        assertEq(market.voteOf(taskId, doctors[0]).commitment, allOnes);
+        market.commit(taskId, bytes32(uint256(1)));
+        market.commit(taskId, allOnes);
+        vm.stopPrank();
+        assertEq(market.voteOf(taskId, doctors[0]).commitment, allOnes);
+        assertEq(market.getTask(taskId).committed, 1);
+    }
+
+    function testFuzz_commit_overwritesCountOnce(bytes32 first, bytes32 second) public {
+        vm.assume(first != bytes32(0) && second != bytes32(0));
+        vm.startPrank(doctors[2]);
+        market.commit(taskId, first);
+        market.commit(taskId, second);
+        vm.stopPrank();
+        assertEq(market.voteOf(taskId, doctors[2]).commitment, second);
+        assertEq(market.getTask(taskId).committed, 1);
+        assertEq(market.voteOf(taskId, doctors[3]).commitment, bytes32(0));
+    }
+
     function test_commit_allCommittedOpensRevealEarly() public {
         for (uint256 i; i < 4; ++i) {
             _commit(taskId, doctors[i], 1);

@@ -154,8 +154,8 @@ contract DiagnosisMarketInvariantTest is Test {
     /// @dev Prints how often each action ran and succeeded (`forge test -vv` shows it), to see
     /// that the campaign walks whole lifecycles.
     function afterInvariant() external view {
-        bytes32[14] memory names = [
-            bytes32("postTask"),
+        string[16] memory names = [
+            "postTask",
             "postTask.reverted",
             "claimSeat",
             "claimSeat.reverted",
@@ -166,12 +166,14 @@ contract DiagnosisMarketInvariantTest is Test {
             "reveal.wrongRejected",
             "finalize",
             "finalize.reverted",
+            "finalize.resolved",
+            "finalize.resolvedWithSilent",
             "withdraw",
             "togglePause",
             "warp"
         ];
         for (uint256 i; i < names.length; ++i) {
-            console.log(string(abi.encodePacked(names[i])), handler.calls(names[i]));
+            console.log(names[i], handler.calls(names[i]));
         }
     }
 }

@@ -45,7 +45,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     mapping(uint256 taskId => mapping(address doctor => uint8)) internal _committedDx;
     mapping(uint256 taskId => mapping(address doctor => bool)) internal _revealed;
-    mapping(bytes32 action => uint256) public calls;
+    mapping(string action => uint256) public calls;
 
     constructor(
         DiagnosisMarket market_,
@@ -143,13 +143,16 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    /// @notice Each committed doctor of a task in its reveal phase reveals with probability 3/4;
+    /// @notice Each committed doctor of a task in its reveal phase reveals with probability 3/4,
+    /// except the silent ones;
     /// one reveal in eight is wrong (diagnosis or salt) and must be refused.
     function revealVotes(uint256 taskSeed, uint256 seed) external {
         (bool found, uint256 taskId) = _pickTask(taskSeed, IDiagnosisMarket.Phase.Reveal);
         if (!found) return;
         address[] memory seated = market.seatsOf(taskId);
         for (uint256 i; i < seated.length; ++i) {
+            // One doctor in five never reveals on a given task and forfeits its stake.
+            if (uint256(keccak256(abi.encode(taskId, seated[i]))) % 5 == 0) continue;
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             if (r % 4 == 0) continue;
             _revealOne(taskId, seated[i], uint8((r >> 8) % 16));
@@ -211,9 +214,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         try market.reveal(taskId, dx, salt) {
             if (wrong) ghostBadRevealAccepted = true;
             _revealed[taskId][doctor] = true;
-            ++calls[wrong ? bytes32("reveal.wrongAccepted") : bytes32("reveal")];
+            ++calls[wrong ? "reveal.wrongAccepted" : "reveal"];
         } catch {
-            ++calls[wrong ? bytes32("reveal.wrongRejected") : bytes32("reveal.reverted")];
+            ++calls[wrong ? "reveal.wrongRejected" : "reveal.reverted"];
         }
         _checkReputationUnchanged(repBefore);
     }
@@ -235,6 +238,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         IDiagnosisMarket.Task memory t = market.getTask(taskId);
         ghostPaidOut[taskId] = _totalCredits() - creditsBefore;
         ghostTerminal[taskId] = t.status;
+        if (t.status == IDiagnosisMarket.Status.Resolved) {
+            ++calls[t.revealed < t.seats ? "finalize.resolvedWithSilent" : "finalize.resolved"];
+        }
         _tallyAndCredit(taskId, t);
     }
 
