@@ -420,7 +420,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         uint256 share = pool / agreeing;
         address token = task.token;
         address[] memory winners = new address[](agreeing);
-        uint256 w;
+        uint256 w = 0;
         for (uint256 i; i < seated.length; ++i) {
             address doctor = seated[i];
             Ballot storage ballot = _ballots[taskId][doctor];
@@ -433,7 +433,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
             }
         }
         // Integer division leaves at most agreeing - 1 units; they go back to whoever paid them.
-        _credit(taskId, task.poster, token, pool - share * agreeing);
+        _credit(taskId, task.poster, token, pool % agreeing);
         reputation.mintBatch(winners, REPUTATION_PER_AGREEMENT);
     }
 
