@@ -4,7 +4,7 @@
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
-    primitives::{Address, Bytes, TxHash, B256, U256},
+    primitives::{keccak256, Address, Bytes, TxHash, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::{local::PrivateKeySigner, Signer},
@@ -284,6 +284,43 @@ impl MarketClient {
         Ok(TaskView { id: task_id, task, phase, votes })
     }
 
+    /// The scan CID of a task, from its `TaskPosted` event (the contract stores only its hash),
+    /// checked against the stored digest.
+    pub async fn scan_cid(&self, task_id: U256) -> Result<String, MarketError> {
+        let task = self.task(task_id).await?;
+        let logs = self
+            .market()
+            .TaskPosted_filter()
+            .topic1(task_id)
+            .from_block(self.deployment.start_block)
+            .query()
+            .await
+            .map_err(|e| MarketError::from_call(&e))?;
+        logs.into_iter()
+            .map(|(event, _)| event.scanCid)
+            .find(|cid| keccak256(cid.as_bytes()) == task.scanDigest)
+            .ok_or(MarketError::MissingEvent(TxHash::ZERO, "TaskPosted"))
+    }
+
+    /// The wrapped scan keys released on a task, by doctor, in release order.
+    pub async fn released_keys(&self, task_id: U256) -> Result<Vec<(Address, Bytes)>, MarketError> {
+        let logs = self
+            .market()
+            .KeyReleased_filter()
+            .topic1(task_id)
+            .from_block(self.deployment.start_block)
+            .query()
+            .await
+            .map_err(|e| MarketError::from_call(&e))?;
+        Ok(logs.into_iter().map(|(event, _)| (event.doctor, event.wrappedKey)).collect())
+    }
+
+    /// The X25519 public key `doctor` registered, or `None`.
+    pub async fn encryption_key_of(&self, doctor: Address) -> Result<Option<B256>, MarketError> {
+        let key = self.read(self.registry().encryptionKeyOf(doctor).call().await).await?;
+        Ok((key != B256::ZERO).then_some(key))
+    }
+
     /// Number of tasks posted.
     pub async fn task_count(&self) -> Result<U256, MarketError> {
         self.read(self.market().taskCount().call().await).await
@@ -315,6 +352,11 @@ impl MarketClient {
         let domain = VoteSalt::domain(self.deployment.chain_id, self.deployment.market);
         let signature = self.signer.sign_typed_data(&message, &domain).await?;
         Ok(salt_from_signature(&signature.as_bytes()))
+    }
+
+    /// This wallet's EIP-191 (`personal_sign`) signature of `message`, as `r || s || v`.
+    pub async fn sign_message(&self, message: &[u8]) -> Result<[u8; 65], MarketError> {
+        Ok(self.signer.sign_message(message).await?.as_bytes())
     }
 
     /// Commits a blind vote for `diagnosis`; returns the salt (to be kept locally) and the

@@ -174,7 +174,7 @@ mod tests {
         ));
         let mut p = BountyPolicy::dev_default();
         p.tiers.swap(1, 2);
-        assert_eq!(p.validate(), Err(PricingError::UnsortedTiers(1)));
+        assert_eq!(p.validate(), Err(PricingError::UnsortedTiers(2)));
         assert_eq!(
             BountyPolicy::dev_default().bounty(ConfidenceBps::new(9_000).unwrap(), 1),
             Err(PricingError::TooFewClasses(1))

@@ -1,0 +1,186 @@
+//! `crypdoc dev up|down`: a local anvil with the contracts deployed and demo accounts funded
+//! and accredited.
+
+use alloy::{
+    primitives::{keccak256, utils::parse_units, Address, U256},
+    providers::Provider,
+    signers::local::PrivateKeySigner,
+};
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use crypdoc_contracts::{
+    deploy::deploy_as,
+    devnet::{Anvil, ANVIL_DEPLOYER_KEY},
+    wallet_provider, MarketClient,
+};
+use serde_json::json;
+use tracing::info;
+
+use crate::{
+    args::GlobalArgs,
+    commands::account::{load_index, store_account},
+    context::{write_atomic, DevnetState, PASSWORD_ENV},
+    output::emit,
+};
+
+/// Password of the dev accounts when $CRYPDOC_PASSWORD is unset: they hold dev-chain funds only.
+pub(crate) const DEV_PASSWORD: &str = "crypdoc-dev";
+/// The demo doctors created by `dev up`.
+pub(crate) const DEV_DOCTORS: [&str; 5] = ["doctor1", "doctor2", "doctor3", "doctor4", "doctor5"];
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DevCommand {
+    /// Start anvil (or use --rpc-url), deploy, create, fund and accredit demo accounts.
+    Up(UpArgs),
+    /// Stop the anvil that `dev up` started.
+    Down,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpArgs {
+    /// Test stablecoins minted to the hospital.
+    #[arg(long, default_value = "10000")]
+    hospital_funds: u64,
+    /// Test stablecoins minted to each doctor (for stakes).
+    #[arg(long, default_value = "1000")]
+    doctor_funds: u64,
+}
+
+pub(crate) fn dev_password() -> String {
+    std::env::var(PASSWORD_ENV).unwrap_or_else(|_| DEV_PASSWORD.to_owned())
+}
+
+impl DevCommand {
+    pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        match self {
+            Self::Up(args) => args.run(global).await,
+            Self::Down => down(global),
+        }
+    }
+}
+
+impl UpArgs {
+    async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&global.state_dir)
+            .with_context(|| format!("cannot create {}", global.state_dir.display()))?;
+
+        // A second `dev up` reuses a live chain whose deployment still answers.
+        if global.rpc_url.is_none() {
+            if let (Some(state), Ok(deployment)) = (DevnetState::load(&global.state_dir), global.load_deployment()) {
+                let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
+                if MarketClient::connect(&state.rpc_url, deployer, deployment.clone()).await.is_ok() {
+                    emit(global.json, &json!({ "rpc_url": state.rpc_url, "deployment": deployment, "reused": true }), || {
+                        format!("dev chain already running at {} (market {})", state.rpc_url, deployment.market)
+                    });
+                    return Ok(());
+                }
+            }
+        }
+
+        let (rpc_url, pid) = match &global.rpc_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let log = global.state_dir.join("anvil.log");
+                let anvil = Anvil::spawn(&log, true)?;
+                let url = anvil.endpoint();
+                // Record the chain before deploying so that `dev down` can stop it even if
+                // deployment fails half way.
+                let state = DevnetState { rpc_url: url.clone(), pid: anvil.pid(), log };
+                write_atomic(&DevnetState::path(&global.state_dir), &serde_json::to_vec_pretty(&state)?)?;
+                let pid = anvil.detach();
+                (url, Some(pid))
+            }
+        };
+
+        let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
+        let admin = deployer.address();
+        let provider = wallet_provider(&rpc_url, deployer.clone()).map_err(|e| anyhow::anyhow!("{rpc_url}: {e}"))?;
+        provider
+            .get_chain_id()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the chain at {rpc_url}: {e}"))?;
+        info!(target: "crypdoc::cli", %rpc_url, "deploying");
+        let deployment = deploy_as(&provider, admin, true).await?;
+        deployment.save(&global.deployment_path())?;
+
+        let password = dev_password();
+        let mut accounts = vec![("admin".to_owned(), store_account(global, "admin", &deployer, Some(&password))?)];
+        for name in std::iter::once("hospital").chain(DEV_DOCTORS).chain(std::iter::once("researcher")) {
+            let address = match load_index(global)?.get(name) {
+                Some(address) => *address,
+                None => store_account(global, name, &PrivateKeySigner::random(), Some(&password))?,
+            };
+            accounts.push((name.to_owned(), address));
+        }
+
+        let client = MarketClient::connect(&rpc_url, deployer, deployment.clone()).await?;
+        let unit = |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), 6)?.into()) };
+        let now = client.chain_time().await?;
+        for (name, address) in &accounts {
+            fund_gas(&provider, *address).await?;
+            if name == "hospital" {
+                client.mint_stablecoin(*address, unit(self.hospital_funds)?).await?;
+            }
+            if name.starts_with("doctor") {
+                client.mint_stablecoin(*address, unit(self.doctor_funds)?).await?;
+                let licence = keccak256(format!("CrypDoc dev licence for {name}"));
+                client.accredit(*address, licence, now + 365 * 24 * 3600).await?;
+            }
+        }
+
+        let value = json!({
+            "rpc_url": rpc_url,
+            "anvil_pid": pid,
+            "deployment": deployment,
+            "accounts": accounts.iter().map(|(n, a)| json!({ "name": n, "address": a })).collect::<Vec<_>>(),
+            "password_env": PASSWORD_ENV,
+        });
+        emit(global.json, &value, || {
+            let mut lines = vec![
+                format!("dev chain   {rpc_url} (chain {})", deployment.chain_id),
+                format!("registry    {}", deployment.registry),
+                format!("reputation  {}", deployment.reputation),
+                format!("market      {}", deployment.market),
+                format!("stablecoin  {} (tUSD, 6 decimals)", deployment.stablecoin.unwrap_or_default()),
+                String::new(),
+                format!("accounts (keystores in {}, password from ${PASSWORD_ENV}, default {DEV_PASSWORD:?}):", global.keystore_dir().display()),
+            ];
+            lines.extend(accounts.iter().map(|(n, a)| format!("  {n:<11} {a}")));
+            lines.join("\n")
+        });
+        Ok(())
+    }
+}
+
+/// Gives `address` 100 ETH for gas through anvil's cheat RPC (dev chains only).
+async fn fund_gas(provider: &alloy::providers::DynProvider, address: Address) -> anyhow::Result<()> {
+    let amount = U256::from(100u64) * U256::from(10u64).pow(U256::from(18u64));
+    provider
+        .raw_request::<_, ()>("anvil_setBalance".into(), (address, amount))
+        .await
+        .context("anvil_setBalance failed: `dev up --rpc-url` needs an anvil endpoint")?;
+    Ok(())
+}
+
+fn down(global: &GlobalArgs) -> anyhow::Result<()> {
+    let Some(state) = DevnetState::load(&global.state_dir) else {
+        bail!("no dev chain recorded in {} (nothing to stop)", global.state_dir.display());
+    };
+    let mut stopped = false;
+    if let Some(pid) = state.pid {
+        stopped = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    }
+    std::fs::remove_file(DevnetState::path(&global.state_dir)).ok();
+    // The chain's state died with it, so its deployment file would only mislead.
+    std::fs::remove_file(global.deployment_path()).ok();
+    emit(global.json, &json!({ "stopped": stopped, "pid": state.pid }), || match (stopped, state.pid) {
+        (true, Some(pid)) => format!("stopped anvil (pid {pid})"),
+        (false, Some(pid)) => format!("anvil (pid {pid}) was not running; state cleared"),
+        _ => "external chain: nothing to stop; state cleared".into(),
+    });
+    Ok(())
+}

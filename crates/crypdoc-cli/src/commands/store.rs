@@ -1,0 +1,287 @@
+//! `crypdoc store put|get|pin`, and the storage side of other commands: sealing a scan before
+//! posting, wrapping its key to seated doctors, reading it back as a doctor.
+
+use alloy::primitives::{Address, TxHash, B256, U256};
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use crypdoc_contracts::MarketClient;
+use crypdoc_storage::{
+    compute_cid, open_scan_for_doctor, seal_scan, wrap_key, BlobStore, Cid, DataKey, DoctorKeyPair, DoctorPublicKey,
+    Store, WrappedKey, DOCTOR_KEY_MESSAGE,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+use crate::{
+    args::GlobalArgs,
+    commands::task::{PostArgs, TOKEN_DECIMALS},
+    context::write_atomic,
+    output::{emit, units},
+};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Store a file; prints its CID.
+    Put {
+        /// The file.
+        file: PathBuf,
+        /// IPFS RPC API (e.g. http://127.0.0.1:5001) instead of the embedded store.
+        #[arg(long, env = "CRYPDOC_IPFS_API")]
+        ipfs_api: Option<String>,
+    },
+    /// Fetch a CID, verified against its hash.
+    Get {
+        /// The CID.
+        cid: Cid,
+        /// Output file (written atomically); standard output when absent.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// IPFS RPC API instead of the embedded store.
+        #[arg(long, env = "CRYPDOC_IPFS_API")]
+        ipfs_api: Option<String>,
+    },
+    /// Pin a CID so it is kept.
+    Pin {
+        /// The CID.
+        cid: Cid,
+        /// IPFS RPC API instead of the embedded store.
+        #[arg(long, env = "CRYPDOC_IPFS_API")]
+        ipfs_api: Option<String>,
+    },
+}
+
+/// The embedded store lives in the state directory.
+pub(crate) fn open_store(global: &GlobalArgs, ipfs_api: Option<&str>) -> anyhow::Result<Store> {
+    let dir = global.state_dir.join("store");
+    Store::open(ipfs_api, &dir).with_context(|| match ipfs_api {
+        Some(url) => format!("cannot use the IPFS API at {url}"),
+        None => format!("cannot open the embedded store in {}", dir.display()),
+    })
+}
+
+impl StoreCommand {
+    pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        match self {
+            Self::Put { file, ipfs_api } => {
+                let store = open_store(global, ipfs_api.as_deref())?;
+                if !file.is_file() {
+                    anyhow::bail!("{} is not a readable file", file.display());
+                }
+                let cid = store.put_file(&file).await?;
+                emit(global.json, &json!({ "cid": cid.to_string(), "file": file }), || cid.to_string());
+            }
+            Self::Get { cid, out, ipfs_api } => {
+                let store = open_store(global, ipfs_api.as_deref())?;
+                match out {
+                    Some(path) => {
+                        let len = store.get_to_file(&cid, &path).await?;
+                        if global.json {
+                            emit(true, &json!({ "cid": cid.to_string(), "out": path, "bytes": len }), String::new);
+                        } else {
+                            eprintln!("wrote {len} bytes to {}", path.display());
+                        }
+                    }
+                    None => {
+                        use std::io::Write;
+                        let data = store.get(&cid).await?;
+                        std::io::stdout().write_all(&data).context("cannot write to standard output")?;
+                    }
+                }
+            }
+            Self::Pin { cid, ipfs_api } => {
+                let store = open_store(global, ipfs_api.as_deref())?;
+                store.pin(&cid).await?;
+                emit(global.json, &json!({ "pinned": cid.to_string() }), || format!("pinned {cid}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The hospital's scan data keys, one file per sealed scan CID. They never leave this machine
+/// unwrapped: doctors get them wrapped to their own X25519 keys.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanKeys {
+    dir: PathBuf,
+}
+
+impl ScanKeys {
+    pub(crate) fn new(global: &GlobalArgs) -> Self {
+        Self { dir: global.state_dir.join("scan-keys") }
+    }
+
+    fn path(&self, cid: &Cid) -> PathBuf {
+        self.dir.join(format!("{cid}.key"))
+    }
+
+    fn save(&self, cid: &Cid, key: &DataKey) -> anyhow::Result<()> {
+        write_atomic(&self.path(cid), hex::encode(key.as_bytes()).as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(self.path(cid), std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, cid: &Cid) -> anyhow::Result<DataKey> {
+        let path = self.path(cid);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("no data key for scan {cid} in {}: only the node that sealed it can release it", self.dir.display())
+        })?;
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("{} is not a 32-byte hex key", path.display()))?;
+        Ok(DataKey::from_bytes(bytes))
+    }
+}
+
+/// What the sealed scan's associated data says about it: authenticated, not secret, and free of
+/// anything that identifies the patient.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ScanMetadata {
+    pub(crate) version: u8,
+    pub(crate) content_type: String,
+    pub(crate) bytes: u64,
+}
+
+/// The image type from its first bytes; anything but JPEG or PNG is refused.
+pub(crate) fn image_content_type(bytes: &[u8]) -> anyhow::Result<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok("image/png")
+    } else if bytes.is_empty() {
+        bail!("the scan file is empty")
+    } else {
+        bail!("the scan is not a JPEG or PNG image")
+    }
+}
+
+/// Seals `scan` under a fresh data key, keeps the key locally (before anything is published, so
+/// a crash cannot strand a posted task without its key), and stores the ciphertext.
+pub(crate) async fn seal_and_store(store: &Store, keys: &ScanKeys, scan: &[u8]) -> anyhow::Result<Cid> {
+    let metadata = ScanMetadata { version: 1, content_type: image_content_type(scan)?.into(), bytes: scan.len() as u64 };
+    let (key, sealed) = seal_scan(scan, &serde_json::to_vec(&metadata)?)?;
+    let cid = compute_cid(&sealed);
+    keys.save(&cid, &key)?;
+    let stored = store.put(sealed.into()).await?;
+    anyhow::ensure!(stored == cid, "the store named the sealed scan {stored}, expected {cid}");
+    Ok(cid)
+}
+
+/// This wallet's X25519 key pair, derived from its signature of the fixed key message.
+pub(crate) async fn doctor_keypair(client: &MarketClient) -> anyhow::Result<DoctorKeyPair> {
+    let signature = client.sign_message(DOCTOR_KEY_MESSAGE.as_bytes()).await?;
+    Ok(DoctorKeyPair::from_wallet_signature(&signature)?)
+}
+
+/// Wraps the scan key of `task_id` to every seated doctor who has not received it yet.
+pub(crate) async fn release_pending_keys(
+    client: &MarketClient,
+    keys: &ScanKeys,
+    task_id: U256,
+) -> anyhow::Result<Vec<(Address, TxHash)>> {
+    let view = client.task_view(task_id).await?;
+    let cid: Cid = client.scan_cid(task_id).await?.parse()?;
+    let key = keys.load(&cid)?;
+    let released: Vec<Address> = client.released_keys(task_id).await?.into_iter().map(|(d, _)| d).collect();
+    let mut sent = Vec::new();
+    for (doctor, _) in view.votes.iter().filter(|(d, _)| !released.contains(d)) {
+        let public = client
+            .encryption_key_of(*doctor)
+            .await?
+            .with_context(|| format!("seated doctor {doctor} has no encryption key"))?;
+        let wrapped = wrap_key(&key, &DoctorPublicKey::from_bytes(public.0))?;
+        let tx = client.release_key(task_id, *doctor, wrapped.as_bytes().to_vec().into()).await?;
+        sent.push((*doctor, tx));
+    }
+    Ok(sent)
+}
+
+/// Fetches, unwraps and opens the scan of `task_id` for this wallet's doctor.
+pub(crate) async fn read_task_scan(
+    client: &MarketClient,
+    store: &Store,
+    task_id: U256,
+) -> anyhow::Result<(ScanMetadata, Vec<u8>)> {
+    let me = client.address();
+    let wrapped = client
+        .released_keys(task_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|(doctor, _)| *doctor == me)
+        .map(|(_, key)| key)
+        .with_context(|| format!("no scan key released to {me} on task {task_id} yet: the hospital releases it after your seat is claimed"))?;
+    let cid: Cid = client.scan_cid(task_id).await?.parse()?;
+    let sealed = store.get(&cid).await?;
+    let keypair = doctor_keypair(client).await?;
+    let opened = open_scan_for_doctor(&sealed, &WrappedKey::from_bytes(&wrapped)?, &keypair)
+        .context("cannot open the scan: the key was wrapped to another encryption key (run `crypdoc doctor set-key` again?)")?;
+    let metadata: ScanMetadata = serde_json::from_slice(&opened.metadata).context("the scan metadata is malformed")?;
+    Ok((metadata, opened.plaintext))
+}
+
+pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::Result<()> {
+    let client = global.connect().await?;
+    let cid = match (&args.scan, &args.scan_cid) {
+        (Some(path), _) => {
+            let scan = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let store = open_store(global, None)?;
+            seal_and_store(&store, &ScanKeys::new(global), &scan).await?.to_string()
+        }
+        (None, Some(cid)) => cid.parse::<Cid>()?.to_string(),
+        (None, None) => bail!("pass --scan FILE or --scan-cid CID"),
+    };
+    let spec = args.spec(cid.clone())?;
+    let token = client.token(args.token)?;
+    let (id, tx) = client.post_task(&spec, token).await?;
+    let value = json!({
+        "task": id.to_string(), "scan_cid": cid, "bounty": spec.bounty.to_string(),
+        "min_reputation": spec.min_reputation, "tx": tx,
+    });
+    emit(global.json, &value, || {
+        format!(
+            "posted task {id}: bounty {} tUSD, {} seats, quorum {}, min reputation {} (scan {cid}, tx {tx})",
+            units(U256::from(spec.bounty), TOKEN_DECIMALS), spec.seats, spec.quorum, spec.min_reputation
+        )
+    });
+    Ok(())
+}
+
+pub(crate) async fn release_keys(global: &GlobalArgs, task_id: U256) -> anyhow::Result<()> {
+    let client = global.connect().await?;
+    let sent = release_pending_keys(&client, &ScanKeys::new(global), task_id).await?;
+    let value = json!(sent.iter().map(|(d, tx)| json!({ "doctor": d, "tx": tx })).collect::<Vec<_>>());
+    emit(global.json, &value, || {
+        if sent.is_empty() {
+            return format!("every seated doctor on task {task_id} already has the scan key");
+        }
+        sent.iter().map(|(d, tx)| format!("released the scan key to {d} (tx {tx})")).collect::<Vec<_>>().join("\n")
+    });
+    Ok(())
+}
+
+pub(crate) async fn set_key(global: &GlobalArgs) -> anyhow::Result<()> {
+    let client = global.connect().await?;
+    let public = doctor_keypair(&client).await?.public_key().to_bytes();
+    let tx = client.set_encryption_key(public.into()).await?;
+    emit(global.json, &json!({ "doctor": client.address(), "encryption_key": B256::from(public), "tx": tx }), || {
+        format!("published encryption key 0x{} for {} (tx {tx})", hex::encode(public), client.address())
+    });
+    Ok(())
+}
+
+pub(crate) async fn read_scan(global: &GlobalArgs, task_id: U256, out: &Path, ipfs_api: Option<&str>) -> anyhow::Result<()> {
+    let client = global.connect().await?;
+    let store = open_store(global, ipfs_api)?;
+    let (metadata, scan) = read_task_scan(&client, &store, task_id).await?;
+    write_atomic(out, &scan)?;
+    emit(global.json, &json!({ "task": task_id.to_string(), "out": out, "content_type": metadata.content_type, "bytes": scan.len() }), || {
+        format!("decrypted the scan of task {task_id} ({}, {} bytes) to {}", metadata.content_type, scan.len(), out.display())
+    });
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! `crypdoc task post|list|show|release-keys|finalize`.
+
+use alloy::primitives::{utils::parse_units, Address, U256};
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, TaskView};
+use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+use crate::{args::GlobalArgs, output::{emit, units}};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TaskCommand {
+    /// Post a task (hospital): seal and store the scan, escrow the bounty.
+    Post(PostArgs),
+    /// List every task with its phase and bounty.
+    List,
+    /// Show one task: phase, deadlines, seats and votes.
+    Show {
+        /// Task id.
+        id: U256,
+    },
+    /// Wrap the scan key to every seated doctor that has not received it (poster only).
+    ReleaseKeys {
+        /// Task id.
+        id: U256,
+    },
+    /// Finalize a task (anyone, once finalizable).
+    Finalize {
+        /// Task id.
+        id: U256,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PostArgs {
+    /// The scan to seal, store and post (JPEG or PNG as read by doctors).
+    #[arg(long, conflicts_with = "scan_cid", required_unless_present = "scan_cid")]
+    pub(crate) scan: Option<PathBuf>,
+    /// A sealed scan already in the store.
+    #[arg(long)]
+    pub(crate) scan_cid: Option<String>,
+    /// Diagnosis set: binary or four-class.
+    #[arg(long, default_value = "binary")]
+    pub(crate) set: DiagnosisSet,
+    /// The model's predicted diagnosis (name or code).
+    #[arg(long)]
+    pub(crate) predicted: String,
+    /// The model's calibrated confidence in the prediction, 0..1.
+    #[arg(long)]
+    pub(crate) confidence: f64,
+    /// Number of doctors.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) seats: u8,
+    /// Agreeing votes needed; defaults to a strict majority of the seats.
+    #[arg(long)]
+    pub(crate) quorum: Option<u8>,
+    /// Bounty in tokens; defaults to the price the confidence earns under the dev policy.
+    #[arg(long)]
+    pub(crate) bounty: Option<String>,
+    /// Stake per seat in tokens.
+    #[arg(long, default_value = "5")]
+    pub(crate) stake: String,
+    /// Reputation needed to claim a seat; defaults to the dev policy's tier for the bounty.
+    #[arg(long)]
+    pub(crate) min_reputation: Option<u64>,
+    /// Commit phase length in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) commit_window: u64,
+    /// Reveal phase length in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) reveal_window: u64,
+    /// Bounty token; defaults to the deployment's stablecoin.
+    #[arg(long)]
+    pub(crate) token: Option<Address>,
+}
+
+/// The stablecoin has 6 decimals; amounts on the command line are in whole or decimal tokens.
+pub(crate) const TOKEN_DECIMALS: u8 = 6;
+
+pub(crate) fn parse_tokens(text: &str) -> anyhow::Result<u128> {
+    let value: U256 = parse_units(text, TOKEN_DECIMALS)
+        .with_context(|| format!("{text:?} is not a token amount"))?
+        .into();
+    u128::try_from(value).map_err(|_| anyhow::anyhow!("{text} tokens is too large"))
+}
+
+impl PostArgs {
+    /// The task this post asks for, priced by the dev policy unless given explicitly.
+    pub(crate) fn spec(&self, scan_cid: String) -> anyhow::Result<TaskSpec> {
+        let confidence = ConfidenceBps::from_probability(self.confidence)?;
+        let policy = BountyPolicy::dev_default();
+        let bounty = match &self.bounty {
+            Some(text) => parse_tokens(text)?,
+            None => policy.bounty(confidence, self.set.len())?,
+        };
+        let spec = TaskSpec {
+            scan_cid,
+            diagnosis_set: self.set,
+            predicted_class: self.set.code(&self.predicted)?,
+            confidence,
+            seats: self.seats,
+            quorum: self.quorum.unwrap_or(TaskSpec::majority(self.seats)),
+            bounty,
+            stake_per_seat: parse_tokens(&self.stake)?,
+            min_reputation: self.min_reputation.unwrap_or_else(|| policy.min_reputation(bounty)),
+            commit_window_secs: self.commit_window,
+            reveal_window_secs: self.reveal_window,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Commit => "commit",
+        Phase::Reveal => "reveal",
+        Phase::Finalizable => "finalizable",
+        Phase::Resolved => "resolved",
+        Phase::Unresolved => "unresolved",
+        Phase::Cancelled => "cancelled",
+        _ => "none",
+    }
+}
+
+fn diagnosis_name(num_classes: u8, code: u8) -> String {
+    DiagnosisSet::from_class_count(num_classes)
+        .and_then(|set| set.name(code))
+        .map_or_else(|_| code.to_string(), str::to_owned)
+}
+
+pub(crate) fn task_json(view: &TaskView) -> Value {
+    let t = &view.task;
+    json!({
+        "id": view.id.to_string(),
+        "phase": phase_name(view.phase),
+        "poster": t.poster,
+        "token": t.token,
+        "bounty": t.bounty.to_string(),
+        "stake_per_seat": t.stakePerSeat.to_string(),
+        "min_reputation": t.minReputation,
+        "predicted": diagnosis_name(t.numClasses, t.predictedClass),
+        "confidence_bps": t.confidenceBps,
+        "num_classes": t.numClasses,
+        "seats": t.seats,
+        "quorum": t.quorum,
+        "filled": t.filled,
+        "committed": t.committed,
+        "revealed": t.revealed,
+        "commit_deadline": t.commitDeadline.to::<u64>(),
+        "reveal_deadline": t.revealDeadline.to::<u64>(),
+        "outcome": (view.phase == Phase::Resolved).then(|| diagnosis_name(t.numClasses, t.outcome)),
+        "agreeing": t.agreeing,
+        "scan_digest": t.scanDigest,
+        "votes": view.votes.iter().map(|(doctor, vote)| json!({
+            "doctor": doctor,
+            "seat": vote.seat,
+            "committed": vote.commitment != alloy::primitives::B256::ZERO,
+            "revealed": vote.revealed,
+            "diagnosis": vote.revealed.then(|| diagnosis_name(t.numClasses, vote.diagnosis)),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn task_text(view: &TaskView, now: u64) -> String {
+    let t = &view.task;
+    let until = |deadline: u64| {
+        if deadline > now {
+            format!("in {}s", deadline - now)
+        } else {
+            format!("{}s ago", now - deadline)
+        }
+    };
+    let mut lines = vec![
+        format!("task {}  [{}]", view.id, phase_name(view.phase)),
+        format!(
+            "  model: {} at {}  |  bounty {} tUSD, stake {} tUSD, min reputation {}",
+            diagnosis_name(t.numClasses, t.predictedClass),
+            ConfidenceBps::new(t.confidenceBps).map_or_else(|_| "?".into(), |c| c.to_string()),
+            units(U256::from(t.bounty), TOKEN_DECIMALS),
+            units(U256::from(t.stakePerSeat), TOKEN_DECIMALS),
+            t.minReputation
+        ),
+        format!(
+            "  seats {}/{} filled, {} committed, {} revealed, quorum {}",
+            t.filled, t.seats, t.committed, t.revealed, t.quorum
+        ),
+        format!(
+            "  commit deadline {}, reveal deadline {}",
+            until(t.commitDeadline.to::<u64>()),
+            until(t.revealDeadline.to::<u64>())
+        ),
+    ];
+    if view.phase == Phase::Resolved {
+        lines.push(format!("  final diagnosis: {} ({} agreeing)", diagnosis_name(t.numClasses, t.outcome), t.agreeing));
+    }
+    for (doctor, vote) in &view.votes {
+        let state = if vote.revealed {
+            format!("revealed {}", diagnosis_name(t.numClasses, vote.diagnosis))
+        } else if vote.commitment != alloy::primitives::B256::ZERO {
+            "committed".into()
+        } else {
+            "seated".into()
+        };
+        lines.push(format!("  seat {} {doctor}: {state}", vote.seat));
+    }
+    lines.join("\n")
+}
+
+impl TaskCommand {
+    pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        match self {
+            Self::Post(args) => crate::commands::store::post_task(global, &args).await?,
+            Self::List => {
+                let client = global.connect_as(alloy::signers::local::PrivateKeySigner::random()).await?;
+                let count = client.task_count().await?.to::<u64>();
+                let mut views = Vec::new();
+                for id in 1..=count {
+                    views.push(client.task_view(U256::from(id)).await?);
+                }
+                let now = client.chain_time().await?;
+                emit(global.json, &json!(views.iter().map(task_json).collect::<Vec<_>>()), || {
+                    if views.is_empty() {
+                        return "no tasks yet".into();
+                    }
+                    views.iter().map(|v| task_text(v, now)).collect::<Vec<_>>().join("\n")
+                });
+            }
+            Self::Show { id } => {
+                let client = global.connect_as(alloy::signers::local::PrivateKeySigner::random()).await?;
+                let view = client.task_view(id).await?;
+                let now = client.chain_time().await?;
+                emit(global.json, &task_json(&view), || task_text(&view, now));
+            }
+            Self::ReleaseKeys { id } => crate::commands::store::release_keys(global, id).await?,
+            Self::Finalize { id } => {
+                let client = global.connect().await?;
+                let tx = client.finalize(id).await?;
+                let view = client.task_view(id).await?;
+                let value = json!({ "tx": tx, "task": task_json(&view) });
+                emit(global.json, &value, || format!("finalized task {id}: {} (tx {tx})", phase_name(view.phase)));
+            }
+        }
+        Ok(())
+    }
+}

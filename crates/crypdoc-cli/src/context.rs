@@ -1,0 +1,106 @@
+//! What most commands need: the deployment, the RPC endpoint, a decrypted keystore account, and
+//! a connected [`MarketClient`].
+
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{bail, Context as _};
+use crypdoc_contracts::{Deployment, MarketClient};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use crate::args::GlobalArgs;
+
+/// Environment variable holding the keystore password (otherwise it is prompted for).
+pub(crate) const PASSWORD_ENV: &str = "CRYPDOC_PASSWORD";
+
+/// What `dev up` started, so that later commands find the chain and `dev down` can stop it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DevnetState {
+    pub(crate) rpc_url: String,
+    pub(crate) pid: Option<u32>,
+    pub(crate) log: PathBuf,
+}
+
+impl DevnetState {
+    pub(crate) fn path(state_dir: &Path) -> PathBuf {
+        state_dir.join("devnet.json")
+    }
+
+    pub(crate) fn load(state_dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(Self::path(state_dir)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename), so a
+/// crash never leaves a half-written file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+}
+
+impl GlobalArgs {
+    pub(crate) fn load_deployment(&self) -> anyhow::Result<Deployment> {
+        Ok(Deployment::load(&self.deployment_path())?)
+    }
+
+    pub(crate) fn resolve_rpc_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.rpc_url {
+            return Ok(url.clone());
+        }
+        match DevnetState::load(&self.state_dir) {
+            Some(state) => Ok(state.rpc_url),
+            None => bail!(
+                "no RPC endpoint: pass --rpc-url (or CRYPDOC_RPC_URL), or start a dev chain with `crypdoc dev up`"
+            ),
+        }
+    }
+
+    pub(crate) fn account_name(&self) -> anyhow::Result<&str> {
+        self.account.as_deref().context("no account chosen: pass --account NAME (see `crypdoc account list`)")
+    }
+
+    pub(crate) fn password(&self, prompt: &str) -> anyhow::Result<String> {
+        if let Ok(password) = std::env::var(PASSWORD_ENV) {
+            return Ok(password);
+        }
+        rpassword::prompt_password(prompt).with_context(|| format!("cannot read a password; set {PASSWORD_ENV}"))
+    }
+
+    pub(crate) fn keystore_path(&self, name: &str) -> PathBuf {
+        self.keystore_dir().join(format!("{name}.json"))
+    }
+
+    pub(crate) fn open_account(&self, name: &str) -> anyhow::Result<PrivateKeySigner> {
+        let path = self.keystore_path(name);
+        if !path.is_file() {
+            bail!("no account named {name:?} in {} (see `crypdoc account list`)", self.keystore_dir().display());
+        }
+        let password = self.password(&format!("password for account {name}: "))?;
+        PrivateKeySigner::decrypt_keystore(&path, password)
+            .map_err(|e| anyhow::anyhow!("cannot open account {name:?}: {e} (wrong password?)"))
+    }
+
+    pub(crate) fn signer(&self) -> anyhow::Result<PrivateKeySigner> {
+        self.open_account(self.account_name()?)
+    }
+
+    pub(crate) async fn connect_as(&self, signer: PrivateKeySigner) -> anyhow::Result<MarketClient> {
+        let deployment = self.load_deployment()?;
+        let url = self.resolve_rpc_url()?;
+        Ok(MarketClient::connect(&url, signer, deployment).await?)
+    }
+
+    pub(crate) async fn connect(&self) -> anyhow::Result<MarketClient> {
+        let signer = self.signer()?;
+        self.connect_as(signer).await
+    }
+}
