@@ -23,8 +23,8 @@ step "forge fmt --check"
 step "forge test"
 "$FORGE" test
 
-step "forge snapshot --check (gas)"
-"$FORGE" snapshot --check .gas-snapshot
+step "forge snapshot --check (gas of every market call, see README)"
+"$FORGE" snapshot --match-path 'contracts/test/gas/*' --check .gas-snapshot --gas-snapshot-check true
 
 if [ -f Cargo.toml ]; then
   step "cargo fmt --check"

@@ -43,8 +43,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::process::id()
     ));
     let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
 }
 
 impl GlobalArgs {
@@ -72,7 +75,8 @@ impl GlobalArgs {
         if let Ok(password) = std::env::var(PASSWORD_ENV) {
             return Ok(password);
         }
-        rpassword::prompt_password(prompt).with_context(|| format!("cannot read a password; set {PASSWORD_ENV}"))
+        rpassword::prompt_password(prompt)
+            .with_context(|| format!("cannot read a password; set {PASSWORD_ENV}"))
     }
 
     pub(crate) fn keystore_path(&self, name: &str) -> PathBuf {
@@ -82,7 +86,10 @@ impl GlobalArgs {
     pub(crate) fn open_account(&self, name: &str) -> anyhow::Result<PrivateKeySigner> {
         let path = self.keystore_path(name);
         if !path.is_file() {
-            bail!("no account named {name:?} in {} (see `crypdoc account list`)", self.keystore_dir().display());
+            bail!(
+                "no account named {name:?} in {} (see `crypdoc account list`)",
+                self.keystore_dir().display()
+            );
         }
         let password = self.password(&format!("password for account {name}: "))?;
         PrivateKeySigner::decrypt_keystore(&path, password)

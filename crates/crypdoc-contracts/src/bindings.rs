@@ -1,7 +1,7 @@
 //! Contract bindings. Interfaces come from the `.sol` files so that NatSpec, errors and events
 //! have one source; bytecode comes from forge's artifacts (`forge build` runs first).
 
-#![allow(missing_docs, unreachable_pub, missing_debug_implementations)]
+#![allow(missing_docs, unreachable_pub, missing_debug_implementations, clippy::too_many_arguments)]
 
 use alloy::{primitives::Bytes, sol};
 use std::sync::LazyLock;

@@ -8,6 +8,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::{local::PrivateKeySigner, Signer},
+    sol_types::SolError,
 };
 use crypdoc_types::{commitment, salt_from_signature, TaskSpec, TaskSpecError, VoteSalt};
 use std::time::Duration;
@@ -21,7 +22,7 @@ use crate::{
         IERC20,
     },
     deploy::Deployment,
-    revert::explain_contract_error,
+    revert::{explain_contract_error, explain_revert},
 };
 
 /// A market operation that could not be done.
@@ -329,6 +330,14 @@ impl MarketClient {
     /// Claims a seat, approving the stake first when needed.
     pub async fn claim_seat(&self, task_id: U256) -> Result<TxHash, MarketError> {
         let task = self.task(task_id).await?;
+        // Say why a doctor cannot serve before asking for tokens they would not need.
+        let me = self.address();
+        if !self.read(self.registry().canServe(me).call().await).await? {
+            let error = IDiagnosisMarket::DoctorCannotServe { doctor: me };
+            return Err(MarketError::Rejected(
+                explain_revert(&error.abi_encode().into()).expect("market errors are explained"),
+            ));
+        }
         self.ensure_allowance(task.token, U256::from(task.stakePerSeat)).await?;
         let market = self.market();
         Ok(self.send(market.claimSeat(task_id)).await?.transaction_hash)

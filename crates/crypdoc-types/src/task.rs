@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn each_rule_is_enforced() {
-        let cases: Vec<(fn(&mut TaskSpec), TaskSpecError)> = vec![
+        type Case = (fn(&mut TaskSpec), TaskSpecError);
+        let cases: Vec<Case> = vec![
             (|s| s.scan_cid.clear(), TaskSpecError::EmptyScanCid),
             (
                 |s| s.predicted_class = 2,

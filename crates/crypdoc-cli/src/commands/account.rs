@@ -57,7 +57,11 @@ impl AccountCommand {
                     if index.is_empty() {
                         "no accounts (create one with `crypdoc account new NAME`)".into()
                     } else {
-                        index.iter().map(|(name, address)| format!("{name:<12} {address}")).collect::<Vec<_>>().join("\n")
+                        index
+                            .iter()
+                            .map(|(name, address)| format!("{name:<12} {address}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     }
                 });
             }
@@ -84,10 +88,9 @@ pub(crate) fn resolve_address(global: &GlobalArgs, who: &str) -> anyhow::Result<
     if let Ok(address) = who.parse::<Address>() {
         return Ok(address);
     }
-    load_index(global)?
-        .get(who)
-        .copied()
-        .with_context(|| format!("{who:?} is neither an address nor an account name (see `crypdoc account list`)"))
+    load_index(global)?.get(who).copied().with_context(|| {
+        format!("{who:?} is neither an address nor an account name (see `crypdoc account list`)")
+    })
 }
 
 /// Encrypts `signer` into `<keystores>/<name>.json` with the password from the environment or a

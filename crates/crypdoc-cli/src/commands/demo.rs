@@ -51,7 +51,7 @@ pub(crate) struct DemoArgs {
     votes: Vec<String>,
 }
 
-fn step(json: bool, started: Instant, text: String) {
+fn step(json: bool, started: Instant, text: &str) {
     if !json {
         println!("[{:>6.2}s] {text}", started.elapsed().as_secs_f64());
     }
@@ -72,7 +72,9 @@ impl DemoArgs {
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
             .and_then(|n| set.code(n).ok())
-            .with_context(|| format!("{} is not in a yes/ or no/ folder: pass --votes", self.scan.display()))?;
+            .with_context(|| {
+                format!("{} is not in a yes/ or no/ folder: pass --votes", self.scan.display())
+            })?;
         Ok(vec![label, label, label, label, 1 - label])
     }
 
@@ -80,7 +82,8 @@ impl DemoArgs {
         let started = Instant::now();
         let json_out = global.json;
         let votes = self.votes()?;
-        let scan = std::fs::read(&self.scan).with_context(|| format!("cannot read the scan {}", self.scan.display()))?;
+        let scan = std::fs::read(&self.scan)
+            .with_context(|| format!("cannot read the scan {}", self.scan.display()))?;
 
         std::fs::create_dir_all(&global.state_dir)?;
         let anvil = Anvil::spawn(&global.state_dir.join("anvil.log"), true)?;
@@ -88,16 +91,20 @@ impl DemoArgs {
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
         let provider = wallet_provider(&url, deployer.clone()).map_err(anyhow::Error::msg)?;
         let deployment = deploy_as(&provider, deployer.address(), true).await?;
-        step(json_out, started, format!("anvil at {url}; market {} deployed", deployment.market));
+        step(json_out, started, &format!("anvil at {url}; market {} deployed", deployment.market));
 
         let admin = MarketClient::connect(&url, deployer, deployment.clone()).await?;
         let token = admin.token(None)?;
-        let unit = |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), TOKEN_DECIMALS)?.into()) };
+        let unit =
+            |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), TOKEN_DECIMALS)?.into()) };
         let mut wallets = Vec::new();
         for _ in 0..=DEV_DOCTORS.len() {
             let signer = PrivateKeySigner::random();
             provider
-                .raw_request::<_, ()>("anvil_setBalance".into(), (signer.address(), unit(1)? * U256::from(10u64).pow(U256::from(14u64))))
+                .raw_request::<_, ()>(
+                    "anvil_setBalance".into(),
+                    (signer.address(), unit(1)? * U256::from(10u64).pow(U256::from(14u64))),
+                )
                 .await?;
             wallets.push(MarketClient::connect(&url, signer, deployment.clone()).await?);
         }
@@ -107,16 +114,26 @@ impl DemoArgs {
         let now = admin.chain_time().await?;
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
             admin.mint_stablecoin(doctor.address(), unit(100)?).await?;
-            admin.accredit(doctor.address(), keccak256(format!("demo licence {name}")), now + 365 * 86_400).await?;
+            admin
+                .accredit(doctor.address(), keccak256(format!("demo licence {name}")), now + 365 * 86_400)
+                .await?;
             let public = doctor_keypair(doctor).await?.public_key().to_bytes();
             doctor.set_encryption_key(public.into()).await?;
         }
-        step(json_out, started, "hospital and 5 doctors funded; doctors accredited, wallet-derived X25519 keys published".into());
+        step(
+            json_out,
+            started,
+            "hospital and 5 doctors funded; doctors accredited, wallet-derived X25519 keys published",
+        );
 
         let store = open_store(global, None)?;
         let keys = ScanKeys::new(global);
         let cid = seal_and_store(&store, &keys, &scan).await?;
-        step(json_out, started, format!("scan sealed (XChaCha20-Poly1305) and stored: {cid} ({} bytes plaintext)", scan.len()));
+        step(
+            json_out,
+            started,
+            &format!("scan sealed (XChaCha20-Poly1305) and stored: {cid} ({} bytes plaintext)", scan.len()),
+        );
 
         let set = DiagnosisSet::Binary;
         let confidence = ConfidenceBps::from_probability(self.confidence)?;
@@ -139,7 +156,7 @@ impl DemoArgs {
         step(
             json_out,
             started,
-            format!(
+            &format!(
                 "task {task_id} posted: model (stand-in) says {} at {confidence} -> bounty {} tUSD escrowed",
                 self.predicted,
                 units(U256::from(bounty), TOKEN_DECIMALS)
@@ -150,24 +167,38 @@ impl DemoArgs {
             doctor.claim_seat(task_id).await?;
         }
         let released = release_pending_keys(&hospital, &keys, task_id).await?;
-        step(json_out, started, format!("5 seats claimed (5 tUSD stake each); hospital released {} wrapped keys", released.len()));
+        step(
+            json_out,
+            started,
+            &format!(
+                "5 seats claimed (5 tUSD stake each); hospital released {} wrapped keys",
+                released.len()
+            ),
+        );
 
         for doctor in &doctors {
             let (_, opened) = read_task_scan(doctor, &store, task_id).await?;
             ensure!(opened == scan, "doctor {} decrypted a different scan", doctor.address());
         }
-        step(json_out, started, "each doctor fetched, unwrapped and decrypted the scan: identical to the original".into());
+        step(
+            json_out,
+            started,
+            "each doctor fetched, unwrapped and decrypted the scan: identical to the original",
+        );
 
         let mut salts = Vec::new();
         for (doctor, vote) in doctors.iter().zip(&votes) {
             salts.push(doctor.commit(task_id, *vote).await?.0);
         }
-        ensure!(hospital.task_view(task_id).await?.phase == Phase::Reveal, "all committed, reveal should be open");
+        ensure!(
+            hospital.task_view(task_id).await?.phase == Phase::Reveal,
+            "all committed, reveal should be open"
+        );
         for ((doctor, vote), salt) in doctors.iter().zip(&votes).zip(&salts) {
             doctor.reveal(task_id, *vote, *salt).await?;
         }
         let names: Vec<&str> = votes.iter().map(|v| set.name(*v)).collect::<Result<_, _>>()?;
-        step(json_out, started, format!("blind votes committed, then revealed: {}", names.join(", ")));
+        step(json_out, started, &format!("blind votes committed, then revealed: {}", names.join(", ")));
 
         hospital.finalize(task_id).await?;
         let view = hospital.task_view(task_id).await?;
@@ -181,11 +212,13 @@ impl DemoArgs {
             payouts.push((name, doctor.address(), credit, reputation));
         }
         let outcome = match view.phase {
-            Phase::Resolved => format!("resolved: {} ({} of 5 agreeing)", set.name(view.task.outcome)?, view.task.agreeing),
+            Phase::Resolved => {
+                format!("resolved: {} ({} of 5 agreeing)", set.name(view.task.outcome)?, view.task.agreeing)
+            }
             Phase::Unresolved => "no quorum: bounty refunded to the hospital".into(),
             _ => "unexpected phase".into(),
         };
-        step(json_out, started, format!("finalized, {outcome}"));
+        step(json_out, started, &format!("finalized, {outcome}"));
 
         let escrow_left = hospital.token_balance(token, deployment.market).await?;
         let hospital_credit = hospital.credit_of(hospital.address(), token).await?;

@@ -66,12 +66,21 @@ impl UpArgs {
 
         // A second `dev up` reuses a live chain whose deployment still answers.
         if global.rpc_url.is_none() {
-            if let (Some(state), Ok(deployment)) = (DevnetState::load(&global.state_dir), global.load_deployment()) {
+            if let (Some(state), Ok(deployment)) =
+                (DevnetState::load(&global.state_dir), global.load_deployment())
+            {
                 let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
                 if MarketClient::connect(&state.rpc_url, deployer, deployment.clone()).await.is_ok() {
-                    emit(global.json, &json!({ "rpc_url": state.rpc_url, "deployment": deployment, "reused": true }), || {
-                        format!("dev chain already running at {} (market {})", state.rpc_url, deployment.market)
-                    });
+                    emit(
+                        global.json,
+                        &json!({ "rpc_url": state.rpc_url, "deployment": deployment, "reused": true }),
+                        || {
+                            format!(
+                                "dev chain already running at {} (market {})",
+                                state.rpc_url, deployment.market
+                            )
+                        },
+                    );
                     return Ok(());
                 }
             }
@@ -94,7 +103,8 @@ impl UpArgs {
 
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
         let admin = deployer.address();
-        let provider = wallet_provider(&rpc_url, deployer.clone()).map_err(|e| anyhow::anyhow!("{rpc_url}: {e}"))?;
+        let provider =
+            wallet_provider(&rpc_url, deployer.clone()).map_err(|e| anyhow::anyhow!("{rpc_url}: {e}"))?;
         provider
             .get_chain_id()
             .await
@@ -104,7 +114,8 @@ impl UpArgs {
         deployment.save(&global.deployment_path())?;
 
         let password = dev_password();
-        let mut accounts = vec![("admin".to_owned(), store_account(global, "admin", &deployer, Some(&password))?)];
+        let mut accounts =
+            vec![("admin".to_owned(), store_account(global, "admin", &deployer, Some(&password))?)];
         for name in std::iter::once("hospital").chain(DEV_DOCTORS).chain(std::iter::once("researcher")) {
             let address = match load_index(global)?.get(name) {
                 Some(address) => *address,
@@ -143,7 +154,10 @@ impl UpArgs {
                 format!("market      {}", deployment.market),
                 format!("stablecoin  {} (tUSD, 6 decimals)", deployment.stablecoin.unwrap_or_default()),
                 String::new(),
-                format!("accounts (keystores in {}, password from ${PASSWORD_ENV}, default {DEV_PASSWORD:?}):", global.keystore_dir().display()),
+                format!(
+                    "accounts (keystores in {}, password from ${PASSWORD_ENV}, default {DEV_PASSWORD:?}):",
+                    global.keystore_dir().display()
+                ),
             ];
             lines.extend(accounts.iter().map(|(n, a)| format!("  {n:<11} {a}")));
             lines.join("\n")

@@ -9,12 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
 
-use crate::{
-    args::GlobalArgs,
-    commands::account::resolve_address,
-    context::write_atomic,
-    output::emit,
-};
+use crate::{args::GlobalArgs, commands::account::resolve_address, context::write_atomic, output::emit};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DoctorCommand {
@@ -71,7 +66,13 @@ pub(crate) struct SavedVote {
 
 pub(crate) fn salt_path(global: &GlobalArgs, client: &MarketClient, id: U256) -> PathBuf {
     let d = client.deployment();
-    global.state_dir.join("salts").join(format!("{}-{}-{}-{}.json", d.chain_id, d.market, id, client.address()))
+    global.state_dir.join("salts").join(format!(
+        "{}-{}-{}-{}.json",
+        d.chain_id,
+        d.market,
+        id,
+        client.address()
+    ))
 }
 
 fn set_of(num_classes: u8) -> anyhow::Result<DiagnosisSet> {
@@ -109,17 +110,25 @@ impl DoctorCommand {
                 let (salt, tx) = client.commit(id, code).await?;
                 let path = salt_path(global, &client, id);
                 write_atomic(&path, &serde_json::to_vec_pretty(&SavedVote { diagnosis: code, salt })?)?;
-                emit(global.json, &json!({ "task": id.to_string(), "diagnosis": diagnosis, "tx": tx }), || {
-                    format!("committed a blind vote on task {id} (tx {tx}); salt kept in {}", path.display())
-                });
+                emit(
+                    global.json,
+                    &json!({ "task": id.to_string(), "diagnosis": diagnosis, "tx": tx }),
+                    || {
+                        format!(
+                            "committed a blind vote on task {id} (tx {tx}); salt kept in {}",
+                            path.display()
+                        )
+                    },
+                );
             }
             Self::Reveal { id } => {
                 let client = global.connect().await?;
                 let path = salt_path(global, &client, id);
                 let (saved, recovered) = match std::fs::read_to_string(&path) {
                     Ok(text) => (
-                        serde_json::from_str::<SavedVote>(&text)
-                            .with_context(|| format!("{} is malformed; delete it to recover from the wallet", path.display()))?,
+                        serde_json::from_str::<SavedVote>(&text).with_context(|| {
+                            format!("{} is malformed; delete it to recover from the wallet", path.display())
+                        })?,
                         false,
                     ),
                     Err(_) => {

@@ -33,7 +33,9 @@ impl ReputationCommand {
             global.json,
             &json!({ "address": address, "reputation": reputation.to_string(), "credit": credit.map(|c| c.to_string()) }),
             || {
-                let credit = credit.map(|c| format!(", {} tUSD to withdraw", crate::output::units(c, 6))).unwrap_or_default();
+                let credit = credit
+                    .map(|c| format!(", {} tUSD to withdraw", crate::output::units(c, 6)))
+                    .unwrap_or_default();
                 format!("{who} ({address}): reputation {reputation}{credit}")
             },
         );

@@ -6,8 +6,8 @@ use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use crypdoc_contracts::MarketClient;
 use crypdoc_storage::{
-    compute_cid, open_scan_for_doctor, seal_scan, wrap_key, BlobStore, Cid, DataKey, DoctorKeyPair, DoctorPublicKey,
-    Store, WrappedKey, DOCTOR_KEY_MESSAGE,
+    compute_cid, open_scan_for_doctor, seal_scan, wrap_key, BlobStore, Cid, DataKey, DoctorKeyPair,
+    DoctorPublicKey, Store, WrappedKey, DOCTOR_KEY_MESSAGE,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -77,7 +77,11 @@ impl StoreCommand {
                     Some(path) => {
                         let len = store.get_to_file(&cid, &path).await?;
                         if global.json {
-                            emit(true, &json!({ "cid": cid.to_string(), "out": path, "bytes": len }), String::new);
+                            emit(
+                                true,
+                                &json!({ "cid": cid.to_string(), "out": path, "bytes": len }),
+                                String::new,
+                            );
                         } else {
                             eprintln!("wrote {len} bytes to {}", path.display());
                         }
@@ -128,7 +132,10 @@ impl ScanKeys {
     fn load(&self, cid: &Cid) -> anyhow::Result<DataKey> {
         let path = self.path(cid);
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("no data key for scan {cid} in {}: only the node that sealed it can release it", self.dir.display())
+            format!(
+                "no data key for scan {cid} in {}: only the node that sealed it can release it",
+                self.dir.display()
+            )
         })?;
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
@@ -163,7 +170,8 @@ pub(crate) fn image_content_type(bytes: &[u8]) -> anyhow::Result<&'static str> {
 /// Seals `scan` under a fresh data key, keeps the key locally (before anything is published, so
 /// a crash cannot strand a posted task without its key), and stores the ciphertext.
 pub(crate) async fn seal_and_store(store: &Store, keys: &ScanKeys, scan: &[u8]) -> anyhow::Result<Cid> {
-    let metadata = ScanMetadata { version: 1, content_type: image_content_type(scan)?.into(), bytes: scan.len() as u64 };
+    let metadata =
+        ScanMetadata { version: 1, content_type: image_content_type(scan)?.into(), bytes: scan.len() as u64 };
     let (key, sealed) = seal_scan(scan, &serde_json::to_vec(&metadata)?)?;
     let cid = compute_cid(&sealed);
     keys.save(&cid, &key)?;
@@ -221,7 +229,8 @@ pub(crate) async fn read_task_scan(
     let keypair = doctor_keypair(client).await?;
     let opened = open_scan_for_doctor(&sealed, &WrappedKey::from_bytes(&wrapped)?, &keypair)
         .context("cannot open the scan: the key was wrapped to another encryption key (run `crypdoc doctor set-key` again?)")?;
-    let metadata: ScanMetadata = serde_json::from_slice(&opened.metadata).context("the scan metadata is malformed")?;
+    let metadata: ScanMetadata =
+        serde_json::from_slice(&opened.metadata).context("the scan metadata is malformed")?;
     Ok((metadata, opened.plaintext))
 }
 
@@ -246,7 +255,10 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     emit(global.json, &value, || {
         format!(
             "posted task {id}: bounty {} tUSD, {} seats, quorum {}, min reputation {} (scan {cid}, tx {tx})",
-            units(U256::from(spec.bounty), TOKEN_DECIMALS), spec.seats, spec.quorum, spec.min_reputation
+            units(U256::from(spec.bounty), TOKEN_DECIMALS),
+            spec.seats,
+            spec.quorum,
+            spec.min_reputation
         )
     });
     Ok(())
@@ -260,7 +272,10 @@ pub(crate) async fn release_keys(global: &GlobalArgs, task_id: U256) -> anyhow::
         if sent.is_empty() {
             return format!("every seated doctor on task {task_id} already has the scan key");
         }
-        sent.iter().map(|(d, tx)| format!("released the scan key to {d} (tx {tx})")).collect::<Vec<_>>().join("\n")
+        sent.iter()
+            .map(|(d, tx)| format!("released the scan key to {d} (tx {tx})"))
+            .collect::<Vec<_>>()
+            .join("\n")
     });
     Ok(())
 }
@@ -269,19 +284,35 @@ pub(crate) async fn set_key(global: &GlobalArgs) -> anyhow::Result<()> {
     let client = global.connect().await?;
     let public = doctor_keypair(&client).await?.public_key().to_bytes();
     let tx = client.set_encryption_key(public.into()).await?;
-    emit(global.json, &json!({ "doctor": client.address(), "encryption_key": B256::from(public), "tx": tx }), || {
-        format!("published encryption key 0x{} for {} (tx {tx})", hex::encode(public), client.address())
-    });
+    emit(
+        global.json,
+        &json!({ "doctor": client.address(), "encryption_key": B256::from(public), "tx": tx }),
+        || format!("published encryption key 0x{} for {} (tx {tx})", hex::encode(public), client.address()),
+    );
     Ok(())
 }
 
-pub(crate) async fn read_scan(global: &GlobalArgs, task_id: U256, out: &Path, ipfs_api: Option<&str>) -> anyhow::Result<()> {
+pub(crate) async fn read_scan(
+    global: &GlobalArgs,
+    task_id: U256,
+    out: &Path,
+    ipfs_api: Option<&str>,
+) -> anyhow::Result<()> {
     let client = global.connect().await?;
     let store = open_store(global, ipfs_api)?;
     let (metadata, scan) = read_task_scan(&client, &store, task_id).await?;
     write_atomic(out, &scan)?;
-    emit(global.json, &json!({ "task": task_id.to_string(), "out": out, "content_type": metadata.content_type, "bytes": scan.len() }), || {
-        format!("decrypted the scan of task {task_id} ({}, {} bytes) to {}", metadata.content_type, scan.len(), out.display())
-    });
+    emit(
+        global.json,
+        &json!({ "task": task_id.to_string(), "out": out, "content_type": metadata.content_type, "bytes": scan.len() }),
+        || {
+            format!(
+                "decrypted the scan of task {task_id} ({}, {} bytes) to {}",
+                metadata.content_type,
+                scan.len(),
+                out.display()
+            )
+        },
+    );
     Ok(())
 }

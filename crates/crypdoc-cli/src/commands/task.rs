@@ -8,7 +8,10 @@ use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-use crate::{args::GlobalArgs, output::{emit, units}};
+use crate::{
+    args::GlobalArgs,
+    output::{emit, units},
+};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TaskCommand {
@@ -80,9 +83,8 @@ pub(crate) struct PostArgs {
 pub(crate) const TOKEN_DECIMALS: u8 = 6;
 
 pub(crate) fn parse_tokens(text: &str) -> anyhow::Result<u128> {
-    let value: U256 = parse_units(text, TOKEN_DECIMALS)
-        .with_context(|| format!("{text:?} is not a token amount"))?
-        .into();
+    let value: U256 =
+        parse_units(text, TOKEN_DECIMALS).with_context(|| format!("{text:?} is not a token amount"))?.into();
     u128::try_from(value).map_err(|_| anyhow::anyhow!("{text} tokens is too large"))
 }
 
@@ -194,7 +196,11 @@ fn task_text(view: &TaskView, now: u64) -> String {
         ),
     ];
     if view.phase == Phase::Resolved {
-        lines.push(format!("  final diagnosis: {} ({} agreeing)", diagnosis_name(t.numClasses, t.outcome), t.agreeing));
+        lines.push(format!(
+            "  final diagnosis: {} ({} agreeing)",
+            diagnosis_name(t.numClasses, t.outcome),
+            t.agreeing
+        ));
     }
     for (doctor, vote) in &view.votes {
         let state = if vote.revealed {
@@ -240,7 +246,9 @@ impl TaskCommand {
                 let tx = client.finalize(id).await?;
                 let view = client.task_view(id).await?;
                 let value = json!({ "tx": tx, "task": task_json(&view) });
-                emit(global.json, &value, || format!("finalized task {id}: {} (tx {tx})", phase_name(view.phase)));
+                emit(global.json, &value, || {
+                    format!("finalized task {id}: {} (tx {tx})", phase_name(view.phase))
+                });
             }
         }
         Ok(())

@@ -18,9 +18,11 @@ impl WithdrawArgs {
         let client = global.connect().await?;
         let token = client.token(self.token)?;
         let (amount, tx) = client.withdraw(token).await?;
-        emit(global.json, &json!({ "account": client.address(), "token": token, "amount": amount.to_string(), "tx": tx }), || {
-            format!("withdrew {} tUSD to {} (tx {tx})", crate::output::units(amount, 6), client.address())
-        });
+        emit(
+            global.json,
+            &json!({ "account": client.address(), "token": token, "amount": amount.to_string(), "tx": tx }),
+            || format!("withdrew {} tUSD to {} (tx {tx})", crate::output::units(amount, 6), client.address()),
+        );
         Ok(())
     }
 }

@@ -1,0 +1,222 @@
+//! The `crypdoc` binary end to end on a real anvil: a doctor's whole journey through the command
+//! line, salt recovery after the local state is deleted, and the messages bad input gets.
+
+use serde_json::Value;
+use std::{path::Path, process::Command};
+
+const PASSWORD: &str = "test-password";
+
+struct Cli {
+    state: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Self { state: tempfile::tempdir().unwrap() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crypdoc"));
+        cmd.arg("--state-dir").arg(self.state.path()).args(args).env("CRYPDOC_PASSWORD", PASSWORD);
+        cmd.env_remove("CRYPDOC_RPC_URL").env_remove("CRYPDOC_ACCOUNT").env_remove("CRYPDOC_IPFS_API");
+        cmd
+    }
+
+    /// Runs a command that must succeed and returns its `--json` output.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.command(&all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "crypdoc {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("crypdoc {args:?}: not JSON ({e})"))
+    }
+
+    /// Runs a command that must fail and returns its one-line error.
+    fn error(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert!(!out.status.success(), "crypdoc {args:?} unexpectedly succeeded");
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        assert!(!stderr.contains("0x") || !stderr.contains("revert"), "raw revert data leaked: {stderr}");
+        stderr
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = self.command(&["dev", "down"]).output();
+    }
+}
+
+fn sample(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/br35h").join(path).display().to_string()
+}
+
+#[test]
+fn a_doctor_journey_with_salt_recovery() {
+    let cli = Cli::new();
+    let up = cli.json(&["dev", "up"]);
+    assert_eq!(up["deployment"]["chain_id"], 31337);
+    let second = cli.json(&["dev", "up"]);
+    assert_eq!(second["reused"], true, "a second dev up reuses the running chain");
+
+    let accounts = cli.json(&["account", "list"]);
+    for name in ["admin", "hospital", "doctor1", "doctor5", "researcher"] {
+        assert!(accounts[name].is_string(), "dev up created {name}");
+    }
+
+    cli.json(&["doctor", "set-key", "-a", "doctor1"]);
+    let scan = sample("yes/y9.jpg");
+    let posted = cli.json(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--predicted",
+        "tumor",
+        "--confidence",
+        "0.9",
+        "--seats",
+        "1",
+        "--stake",
+        "2",
+    ]);
+    assert_eq!(posted["task"], "1");
+    // 90% on a binary task: 20 + 180 * (1000 / 5000) = 56 tUSD.
+    assert_eq!(posted["bounty"], "56000000");
+
+    cli.json(&["doctor", "claim", "1", "-a", "doctor1"]);
+    let released = cli.json(&["task", "release-keys", "1", "-a", "hospital"]);
+    assert_eq!(released.as_array().unwrap().len(), 1);
+    let read_to = cli.state.path().join("read.jpg");
+    cli.json(&["doctor", "read", "1", "-a", "doctor1", "--out", read_to.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&read_to).unwrap(), std::fs::read(&scan).unwrap());
+
+    cli.json(&["doctor", "commit", "1", "-a", "doctor1", "--diagnosis", "tumor"]);
+    // Lose every local trace of the vote: the wallet alone must recover it.
+    std::fs::remove_dir_all(cli.state.path().join("salts")).unwrap();
+    let revealed = cli.json(&["doctor", "reveal", "1", "-a", "doctor1"]);
+    assert_eq!(revealed["salt_recovered"], true);
+    assert_eq!(revealed["diagnosis"], "tumor");
+
+    let finalized = cli.json(&["task", "finalize", "1", "-a", "researcher"]);
+    assert_eq!(finalized["task"]["phase"], "resolved");
+    assert_eq!(finalized["task"]["outcome"], "tumor");
+    let shown = cli.json(&["task", "show", "1"]);
+    assert_eq!(shown["votes"][0]["diagnosis"], "tumor");
+
+    let withdrawn = cli.json(&["withdraw", "-a", "doctor1"]);
+    assert_eq!(withdrawn["amount"], "58000000", "bounty 56 + stake 2");
+    let reputation = cli.json(&["reputation", "show", "doctor1"]);
+    assert_eq!(reputation["reputation"], "1");
+    assert_eq!(reputation["credit"], "0");
+
+    let err = cli.error(&["withdraw", "-a", "doctor1"]);
+    assert!(err.contains("nothing is credited to"), "{err}");
+}
+
+#[test]
+fn bad_input_gets_one_clear_line() {
+    let cli = Cli::new();
+    let err = cli.error(&["task", "show", "1"]);
+    assert!(err.contains("run `crypdoc dev up`"), "{err}");
+
+    cli.json(&["dev", "up"]);
+    let err = cli.error(&["task", "show", "7"]);
+    assert_eq!(err, "error: task 7 does not exist (see `crypdoc task list`)");
+
+    let not_an_image = cli.state.path().join("notes.txt");
+    std::fs::write(&not_an_image, "not a scan").unwrap();
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        not_an_image.to_str().unwrap(),
+        "--predicted",
+        "tumor",
+        "--confidence",
+        "0.9",
+    ]);
+    assert!(err.contains("not a JPEG or PNG image"), "{err}");
+
+    let scan = sample("no/no6.jpg");
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--predicted",
+        "glioma",
+        "--confidence",
+        "0.9",
+    ]);
+    assert!(err.contains("unknown diagnosis \"glioma\" for the binary set"), "{err}");
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--predicted",
+        "tumor",
+        "--confidence",
+        "1.5",
+    ]);
+    assert!(err.contains("not a probability"), "{err}");
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--predicted",
+        "tumor",
+        "--confidence",
+        "0.9",
+        "--quorum",
+        "2",
+    ]);
+    assert!(err.contains("quorum 2 must be more than half of the 5 seats"), "{err}");
+
+    // A doctor without an encryption key, and a claim before any task exists in that phase.
+    cli.json(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--predicted",
+        "no-tumor",
+        "--confidence",
+        "0.9",
+    ]);
+    let err = cli.error(&["doctor", "claim", "1", "-a", "doctor2"]);
+    assert!(err.contains("run `crypdoc doctor set-key`"), "{err}");
+    let err = cli.error(&["doctor", "claim", "1", "-a", "researcher"]);
+    assert!(err.contains("not accredited"), "{err}");
+
+    let err = cli.error(&["doctor", "claim", "1", "-a", "nobody"]);
+    assert!(err.contains("no account named \"nobody\""), "{err}");
+    let out = cli
+        .command(&["doctor", "claim", "1", "-a", "doctor1"])
+        .env("CRYPDOC_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
+
+    let err = cli.error(&["task", "show", "1", "--rpc-url", "http://127.0.0.1:1"]);
+    assert!(err.contains("cannot reach the chain at http://127.0.0.1:1"), "{err}");
+}
