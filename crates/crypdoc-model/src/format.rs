@@ -405,7 +405,7 @@ mod tests {
         let (class, confidence) = model.predict(&out.logits);
         assert!(class < 2 && (0.5..=1.0).contains(&confidence));
         assert!(model.infer(&pixels[..15]).is_err());
-        let mut too_bright = pixels.clone();
+        let mut too_bright = pixels;
         too_bright[0] = 16;
         assert!(model.infer(&too_bright).is_err());
     }
