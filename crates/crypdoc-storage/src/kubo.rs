@@ -75,6 +75,9 @@ pub struct NodeInfo {
 }
 
 /// A client of one IPFS node's RPC API; cheap to clone.
+///
+/// `put` and `put_file` pin what they add (Kubo's default for `add`), so the node's garbage
+/// collector keeps it without a separate `pin`.
 #[derive(Debug, Clone)]
 pub struct KuboClient {
     http: reqwest::Client,
@@ -139,24 +142,7 @@ impl KuboClient {
     async fn add(&self, form: multipart::Form) -> Result<Cid, StorageError> {
         let response = self.post("add", &Self::add_query(), Some(form), None).await?;
         let body = response.bytes().await.map_err(|source| StorageError::Http { endpoint: "add", source })?;
-        // One JSON object per line; the last one is the file. `Size` is a string in Kubo and a
-        // number in js-ipfs, so it is not parsed at all.
-        #[derive(Deserialize)]
-        struct Added {
-            #[serde(rename = "Hash")]
-            hash: Option<String>,
-        }
-        let unexpected = |detail: String| StorageError::UnexpectedResponse { endpoint: "add", detail };
-        let mut last = None;
-        for line in body.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
-            let added: Added = serde_json::from_slice(line)
-                .map_err(|e| unexpected(format!("{e}: {}", String::from_utf8_lossy(line))))?;
-            if let Some(hash) = added.hash {
-                last = Some(hash);
-            }
-        }
-        let hash = last.ok_or_else(|| unexpected("no Hash in response".into()))?;
-        hash.parse()
+        parse_add_response(&body)
     }
 
     async fn get_streaming<F>(&self, cid: &Cid, mut on_chunk: F) -> Result<u64, StorageError>
@@ -254,6 +240,26 @@ impl KuboClient {
             }
         }
     }
+}
+
+/// One JSON object per line; the last one is the file. `Size` is a string in Kubo and a number in
+/// js-ipfs, so it is not parsed at all.
+fn parse_add_response(body: &[u8]) -> Result<Cid, StorageError> {
+    #[derive(Deserialize)]
+    struct Added {
+        #[serde(rename = "Hash")]
+        hash: Option<String>,
+    }
+    let unexpected = |detail: String| StorageError::UnexpectedResponse { endpoint: "add", detail };
+    let mut last = None;
+    for line in body.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        let added: Added = serde_json::from_slice(line)
+            .map_err(|e| unexpected(format!("{e}: {}", String::from_utf8_lossy(line))))?;
+        if let Some(hash) = added.hash {
+            last = Some(hash);
+        }
+    }
+    last.ok_or_else(|| unexpected("no Hash in response".into()))?.parse()
 }
 
 fn is_transient(error: &StorageError) -> bool {
@@ -478,6 +484,99 @@ mod tests {
         assert!(api_base_url("127.0.0.1:5001").is_err());
         assert!(api_base_url("/ip4/127.0.0.1/udp/5001").is_err());
         assert!(api_base_url("/ip4/127.0.0.1/tcp/99999").is_err());
+    }
+
+    #[test]
+    fn add_responses_of_kubo_and_js_ipfs() {
+        let hello = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am";
+        let kubo = format!("{{\"Name\":\"blob\",\"Hash\":\"{hello}\",\"Size\":\"6\"}}\n");
+        let js =
+            "{\"Name\":\"blob\",\"Hash\":\"zb2rhcc1wJn2GHDLT2YkmPq5b69cXc2xfRZZmyufbjFUfBkxr\",\"Size\":6}\n";
+        assert_eq!(parse_add_response(kubo.as_bytes()).unwrap().to_string(), hello);
+        assert_eq!(parse_add_response(js.as_bytes()).unwrap().to_string(), hello);
+        assert!(parse_add_response(b"").is_err());
+        assert!(parse_add_response(b"<html>").is_err());
+    }
+
+    /// Answers each connection with the next canned response, then closes it; returns how many
+    /// connections it served.
+    async fn fake_node(responses: Vec<&'static str>) -> (String, tokio::task::JoinHandle<usize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let mut served = 0;
+            for response in responses {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "client closed before sending a request");
+                    request.extend_from_slice(&buf[..n]);
+                }
+                socket.write_all(response.as_bytes()).await.unwrap();
+                socket.shutdown().await.unwrap();
+                served += 1;
+            }
+            served
+        });
+        (url, server)
+    }
+
+    fn fast_retries() -> KuboConfig {
+        KuboConfig { backoff: Duration::from_millis(10), ..KuboConfig::default() }
+    }
+
+    #[tokio::test]
+    async fn substituted_content_is_rejected() {
+        let hello: Cid = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am".parse().unwrap();
+        let lie = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhellO\n";
+        let (url, server) = fake_node(vec![lie, lie]).await;
+        let client = KuboClient::new(&url, fast_retries()).unwrap();
+        assert!(matches!(client.get(&hello).await, Err(StorageError::CidMismatch { .. })));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        assert!(matches!(client.get_to_file(&hello, &out).await, Err(StorageError::CidMismatch { .. })));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+        assert_eq!(server.await.unwrap(), 2, "a mismatch is not retried");
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_and_request_errors_are_not() {
+        let busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let ok = "HTTP/1.1 200 OK\r\nContent-Length: 18\r\nConnection: close\r\n\r\n{\"Version\":\"0.29\"}";
+        let (url, server) = fake_node(vec![busy, busy, ok]).await;
+        let client = KuboClient::new(&url, fast_retries()).unwrap();
+        #[derive(Debug, Deserialize)]
+        struct Version {
+            #[serde(rename = "Version")]
+            version: String,
+        }
+        let version: Version = client.small_json("version", &[]).await.unwrap();
+        assert_eq!(version.version, "0.29");
+        assert_eq!(server.await.unwrap(), 3);
+
+        let bad = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 50\r\nConnection: close\r\n\r\n{\"Message\":\"invalid path\",\"Code\":0,\"Type\":\"error\"}";
+        let (url, server) = fake_node(vec![bad]).await;
+        let client = KuboClient::new(&url, fast_retries()).unwrap();
+        let err = client.small_json::<Version>("version", &[]).await.unwrap_err();
+        assert!(
+            matches!(err, StorageError::Rpc { status: 500, ref message, .. } if message == "invalid path")
+        );
+        assert_eq!(server.await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn unreachable_node_fails_after_retries() {
+        // Bind and drop to get a loopback port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = KuboConfig { retries: 2, ..fast_retries() };
+        let client = KuboClient::new(&format!("http://127.0.0.1:{port}"), config).unwrap();
+        let started = std::time::Instant::now();
+        let err = client.node_info().await.unwrap_err();
+        assert!(matches!(err, StorageError::Http { ref source, .. } if source.is_connect()), "{err}");
+        assert!(started.elapsed() >= Duration::from_millis(30), "two backoffs of 10 and 20 ms");
     }
 
     #[test]
