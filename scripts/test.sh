@@ -26,15 +26,19 @@ step "forge test"
 step "forge snapshot --check (gas of every market call, see README)"
 "$FORGE" snapshot --match-path 'contracts/test/gas/*' --check .gas-snapshot --gas-snapshot-check true
 
-if [ -f Cargo.toml ]; then
-  step "cargo fmt --check"
-  cargo fmt --all -- --check
+step "cargo fmt --check"
+cargo fmt --all -- --check
 
-  step "cargo clippy -D warnings"
-  cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
-  step "cargo test"
-  cargo test --workspace --locked
-fi
+step "IPFS node (js-ipfs, offline, loopback) for the Kubo-backend tests"
+ipfs_dir="$(mktemp -d)"
+trap 'scripts/ipfs-node.sh stop "$ipfs_dir" || true; rm -rf "$ipfs_dir"' EXIT
+CRYPDOC_IPFS_API="$(scripts/ipfs-node.sh start "$ipfs_dir")"
+export CRYPDOC_IPFS_API CRYPDOC_REQUIRE_IPFS=1
+
+step "cargo test"
+cargo test --workspace --locked
 
 printf '\nall tests passed\n'
