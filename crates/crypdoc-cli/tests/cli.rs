@@ -46,6 +46,24 @@ impl Cli {
     }
 }
 
+/// `task post` as the hospital with `--scan`, `--predicted` and `--confidence`, plus `extra`.
+fn post_args<'a>(scan: &'a str, predicted: &'a str, confidence: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        scan,
+        "--predicted",
+        predicted,
+        "--confidence",
+        confidence,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 impl Drop for Cli {
     fn drop(&mut self) {
         let _ = self.command(&["dev", "down"]).output();
@@ -71,22 +89,7 @@ fn a_doctor_journey_with_salt_recovery() {
 
     cli.json(&["doctor", "set-key", "-a", "doctor1"]);
     let scan = sample("yes/y9.jpg");
-    let posted = cli.json(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--predicted",
-        "tumor",
-        "--confidence",
-        "0.9",
-        "--seats",
-        "1",
-        "--stake",
-        "2",
-    ]);
+    let posted = cli.json(&post_args(&scan, "tumor", "0.9", &["--seats", "1", "--stake", "2"]));
     assert_eq!(posted["task"], "1");
     // 90% on a binary task: 20 + 180 * (1000 / 5000) = 56 tUSD.
     assert_eq!(posted["bounty"], "56000000");
@@ -133,76 +136,19 @@ fn bad_input_gets_one_clear_line() {
 
     let not_an_image = cli.state.path().join("notes.txt");
     std::fs::write(&not_an_image, "not a scan").unwrap();
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        not_an_image.to_str().unwrap(),
-        "--predicted",
-        "tumor",
-        "--confidence",
-        "0.9",
-    ]);
+    let err = cli.error(&post_args(not_an_image.to_str().unwrap(), "tumor", "0.9", &[]));
     assert!(err.contains("not a JPEG or PNG image"), "{err}");
 
     let scan = sample("no/no6.jpg");
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--predicted",
-        "glioma",
-        "--confidence",
-        "0.9",
-    ]);
+    let err = cli.error(&post_args(&scan, "glioma", "0.9", &[]));
     assert!(err.contains("unknown diagnosis \"glioma\" for the binary set"), "{err}");
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--predicted",
-        "tumor",
-        "--confidence",
-        "1.5",
-    ]);
+    let err = cli.error(&post_args(&scan, "tumor", "1.5", &[]));
     assert!(err.contains("not a probability"), "{err}");
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--predicted",
-        "tumor",
-        "--confidence",
-        "0.9",
-        "--quorum",
-        "2",
-    ]);
+    let err = cli.error(&post_args(&scan, "tumor", "0.9", &["--quorum", "2"]));
     assert!(err.contains("quorum 2 must be more than half of the 5 seats"), "{err}");
 
     // A doctor without an encryption key, and a claim before any task exists in that phase.
-    cli.json(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--predicted",
-        "no-tumor",
-        "--confidence",
-        "0.9",
-    ]);
+    cli.json(&post_args(&scan, "no-tumor", "0.9", &[]));
     let err = cli.error(&["doctor", "claim", "1", "-a", "doctor2"]);
     assert!(err.contains("run `crypdoc doctor set-key`"), "{err}");
     let err = cli.error(&["doctor", "claim", "1", "-a", "researcher"]);

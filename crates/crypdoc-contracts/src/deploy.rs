@@ -14,6 +14,8 @@ use std::{
 };
 use tracing::info;
 
+use crate::market::RECEIPT_TIMEOUT;
+
 use crate::bindings::{
     IAccessControl, IDiagnosisMarket, DIAGNOSIS_MARKET_CODE, DOCTOR_REGISTRY_CODE, REPUTATION_TOKEN_CODE,
     TEST_STABLECOIN_CODE,
@@ -120,13 +122,27 @@ async fn create(
     let receipt = provider
         .send_transaction(tx)
         .await?
-        .with_timeout(Some(std::time::Duration::from_secs(120)))
+        .with_timeout(Some(RECEIPT_TIMEOUT))
         .get_receipt()
         .await
         .map_err(|source| DeploymentError::Receipt { what, source })?;
     let address = receipt.contract_address.ok_or(DeploymentError::NotCreated(what))?;
     info!(target: "crypdoc::contracts", %address, what, "deployed");
     Ok(address)
+}
+
+/// Sends one wiring call and waits for it to be mined.
+async fn wire<D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<&DynProvider, D>,
+) -> Result<(), DeploymentError> {
+    call.send()
+        .await
+        .map_err(|e| DeploymentError::Call(crate::revert::explain_contract_error(&e)))?
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|source| DeploymentError::Receipt { what: "wiring", source })?;
+    Ok(())
 }
 
 /// Deploys the registry, the reputation token and the market from the provider's default
@@ -164,30 +180,11 @@ pub async fn deploy_as(
     )
     .await?;
 
-    let call_failed =
-        |e: alloy::contract::Error| DeploymentError::Call(crate::revert::explain_contract_error(&e));
-    let receipt_failed = |source| DeploymentError::Receipt { what: "wiring", source };
-    IAccessControl::new(reputation, provider)
-        .grantRole(keccak256("MINTER_ROLE"), market)
-        .send()
-        .await
-        .map_err(call_failed)?
-        .with_timeout(Some(std::time::Duration::from_secs(120)))
-        .get_receipt()
-        .await
-        .map_err(receipt_failed)?;
-
+    wire(IAccessControl::new(reputation, provider.clone()).grantRole(keccak256("MINTER_ROLE"), market))
+        .await?;
     let stablecoin = if with_stablecoin {
         let token = create(provider, "TestStablecoin", &TEST_STABLECOIN_CODE, admin.abi_encode()).await?;
-        IDiagnosisMarket::new(market, provider)
-            .setTokenAllowed(token, true)
-            .send()
-            .await
-            .map_err(call_failed)?
-            .with_timeout(Some(std::time::Duration::from_secs(120)))
-            .get_receipt()
-            .await
-            .map_err(receipt_failed)?;
+        wire(IDiagnosisMarket::new(market, provider.clone()).setTokenAllowed(token, true)).await?;
         Some(token)
     } else {
         None

@@ -108,7 +108,7 @@ pub struct TaskView {
 }
 
 /// How long to wait for a transaction to be mined before calling it lost.
-const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A provider that signs with `signer`. Nonces are read from the node for every transaction:
 /// a cached nonce counter moves on when gas estimation rejects a call, and the next transaction

@@ -10,7 +10,8 @@ use crate::bindings::{
     OpenZeppelinErrors::OpenZeppelinErrorsErrors as O,
 };
 
-fn phase_name(phase: Phase) -> &'static str {
+/// The lower-case name of a phase, as the CLI prints it.
+pub fn phase_name(phase: Phase) -> &'static str {
     match phase {
         Phase::None => "nonexistent",
         Phase::Commit => "commit",

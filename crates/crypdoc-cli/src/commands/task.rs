@@ -3,7 +3,7 @@
 use alloy::primitives::{utils::parse_units, Address, U256};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, TaskView};
+use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, revert::phase_name, TaskView};
 use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -112,18 +112,6 @@ impl PostArgs {
         };
         spec.validate()?;
         Ok(spec)
-    }
-}
-
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Commit => "commit",
-        Phase::Reveal => "reveal",
-        Phase::Finalizable => "finalizable",
-        Phase::Resolved => "resolved",
-        Phase::Unresolved => "unresolved",
-        Phase::Cancelled => "cancelled",
-        _ => "none",
     }
 }
 
