@@ -166,3 +166,40 @@ fn bad_input_gets_one_clear_line() {
     let err = cli.error(&["task", "show", "1", "--rpc-url", "http://127.0.0.1:1"]);
     assert!(err.contains("cannot reach the chain at http://127.0.0.1:1"), "{err}");
 }
+
+#[test]
+fn store_commands_on_the_embedded_store_and_a_real_node() {
+    let cli = Cli::new();
+    let file = cli.state.path().join("blob.bin");
+    // Two and a half chunks, so the CID is a UnixFS DAG root, not a single raw block.
+    let data: Vec<u8> = (0..655_360u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&file, &data).unwrap();
+
+    let put = cli.json(&["store", "put", file.to_str().unwrap()]);
+    let cid = put["cid"].as_str().unwrap().to_owned();
+    assert!(cid.starts_with("bafybei"), "a multi-chunk file has a dag-pb root: {cid}");
+    let out = cli.state.path().join("back.bin");
+    cli.json(&["store", "get", &cid, "-o", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    cli.json(&["store", "pin", &cid]);
+
+    let err = cli.error(&["store", "get", "not-a-cid"]);
+    assert!(err.contains("not-a-cid"), "{err}");
+    let missing = cli.error(&["store", "get", "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"]);
+    assert!(missing.starts_with("error:"), "{missing}");
+
+    // The same bytes get the same CID from a real node (js-ipfs, started by scripts/test.sh).
+    match std::env::var("CRYPDOC_IPFS_API") {
+        Ok(api) => {
+            let on_node = cli.json(&["store", "put", file.to_str().unwrap(), "--ipfs-api", &api]);
+            assert_eq!(on_node["cid"], cid);
+            let from_node = cli.state.path().join("from-node.bin");
+            cli.json(&["store", "get", &cid, "-o", from_node.to_str().unwrap(), "--ipfs-api", &api]);
+            assert_eq!(std::fs::read(&from_node).unwrap(), data);
+        }
+        Err(_) => assert!(
+            std::env::var("CRYPDOC_REQUIRE_IPFS").is_err(),
+            "CRYPDOC_REQUIRE_IPFS is set but CRYPDOC_IPFS_API is not"
+        ),
+    }
+}
