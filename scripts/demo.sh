@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-npm ci --no-audit --no-fund --loglevel=error
-"$FORGE" build
-cargo build -p crypdoc-cli --locked
-exec target/debug/crypdoc --state-dir "${CRYPDOC_HOME:-.crypdoc/demo}" demo "$@"
+# Set-up output goes to stderr so that `--json` leaves one object on stdout.
+npm ci --no-audit --no-fund --loglevel=error >&2
+"$FORGE" build >&2
+exec cargo run --quiet --locked -p crypdoc-cli -- --state-dir "${CRYPDOC_HOME:-.crypdoc/demo}" demo "$@"
