@@ -20,6 +20,7 @@ use crypdoc_contracts::{
     devnet::{Anvil, ANVIL_DEPLOYER_KEY},
     wallet_provider, MarketClient,
 };
+use crypdoc_hospital::{seal_and_store, HospitalAgent};
 use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
 use serde_json::json;
 use std::{path::PathBuf, time::Instant};
@@ -28,7 +29,7 @@ use crate::{
     args::GlobalArgs,
     commands::{
         dev::DEV_DOCTORS,
-        store::{doctor_keypair, open_store, read_task_scan, release_pending_keys, seal_and_store, ScanKeys},
+        store::{doctor_keypair, open_store, read_task_scan, scan_keys},
         task::TOKEN_DECIMALS,
     },
     output::{emit, units},
@@ -127,7 +128,7 @@ impl DemoArgs {
         );
 
         let store = open_store(global, None)?;
-        let keys = ScanKeys::new(global);
+        let keys = scan_keys(global);
         let cid = seal_and_store(&store, &keys, &scan).await?;
         step(
             json_out,
@@ -163,15 +164,22 @@ impl DemoArgs {
             ),
         );
 
+        // The hospital's agent node watches the chain from here on, with durable state.
+        let agent_state = global.state_dir.join("hospital.sqlite");
+        for stale in ["", "-wal", "-shm"] {
+            // A demo chain is new every run; an old agent state would point past its blocks.
+            std::fs::remove_file(format!("{}{stale}", agent_state.display())).ok();
+        }
+        let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &agent_state)?;
         for doctor in &doctors {
             doctor.claim_seat(task_id).await?;
         }
-        let released = release_pending_keys(&hospital, &keys, task_id).await?;
+        let released = agent.step().await?.keys_released;
         step(
             json_out,
             started,
             &format!(
-                "5 seats claimed (5 tUSD stake each); hospital released {} wrapped keys",
+                "5 seats claimed (5 tUSD stake each); the hospital agent saw them and released {} wrapped keys",
                 released.len()
             ),
         );
@@ -201,6 +209,8 @@ impl DemoArgs {
         step(json_out, started, &format!("blind votes committed, then revealed: {}", names.join(", ")));
 
         hospital.finalize(task_id).await?;
+        let seen = agent.step().await?.finalized;
+        ensure!(seen.iter().any(|(id, _, _)| *id == task_id), "the hospital agent did not see the outcome");
         let view = hospital.task_view(task_id).await?;
         let mut payouts = Vec::new();
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {

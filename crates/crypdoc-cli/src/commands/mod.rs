@@ -8,6 +8,7 @@ mod account;
 mod demo;
 mod dev;
 mod doctor;
+mod hospital;
 mod reputation;
 mod store;
 mod task;
@@ -25,6 +26,9 @@ pub(crate) enum Command {
     /// Doctor actions: accreditation, encryption key, seats, votes, reading scans.
     #[command(subcommand)]
     Doctor(doctor::DoctorCommand),
+    /// The hospital's agent node: releases scan keys to seated doctors, records outcomes.
+    #[command(subcommand)]
+    Hospital(hospital::HospitalCommand),
     /// Hospital and public task actions: post, list, show, release keys, finalize.
     #[command(subcommand)]
     Task(task::TaskCommand),
@@ -46,6 +50,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(cmd) => cmd.run(&global).await,
         Command::Account(cmd) => cmd.run(&global),
         Command::Doctor(cmd) => cmd.run(&global).await,
+        Command::Hospital(cmd) => cmd.run(&global).await,
         Command::Task(cmd) => cmd.run(&global).await,
         Command::Withdraw(args) => args.run(&global).await,
         Command::Reputation(cmd) => cmd.run(&global).await,

@@ -5,11 +5,10 @@ use alloy::primitives::{Address, TxHash, B256, U256};
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use crypdoc_contracts::MarketClient;
+use crypdoc_hospital::{release_scan_key, seal_and_store, ScanKeys, ScanMetadata};
 use crypdoc_storage::{
-    compute_cid, open_scan_for_doctor, seal_scan, wrap_key, BlobStore, Cid, DataKey, DoctorKeyPair,
-    DoctorPublicKey, Store, WrappedKey, DOCTOR_KEY_MESSAGE,
+    open_scan_for_doctor, BlobStore, Cid, DoctorKeyPair, Store, WrappedKey, DOCTOR_KEY_MESSAGE,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -103,110 +102,10 @@ impl StoreCommand {
     }
 }
 
-/// The hospital's scan data keys, one file per sealed scan CID. They never leave this machine
-/// unwrapped: doctors get them wrapped to their own X25519 keys.
-#[derive(Debug, Clone)]
-pub(crate) struct ScanKeys {
-    dir: PathBuf,
-}
-
-impl ScanKeys {
-    pub(crate) fn new(global: &GlobalArgs) -> Self {
-        Self { dir: global.state_dir.join("scan-keys") }
-    }
-
-    fn path(&self, cid: &Cid) -> PathBuf {
-        self.dir.join(format!("{cid}.key"))
-    }
-
-    fn save(&self, cid: &Cid, key: &DataKey) -> anyhow::Result<()> {
-        write_atomic(&self.path(cid), hex::encode(key.as_bytes()).as_bytes())?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(self.path(cid), std::fs::Permissions::from_mode(0o600))?;
-        }
-        Ok(())
-    }
-
-    fn load(&self, cid: &Cid) -> anyhow::Result<DataKey> {
-        let path = self.path(cid);
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "no data key for scan {cid} in {}: only the node that sealed it can release it",
-                self.dir.display()
-            )
-        })?;
-        let bytes: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| format!("{} is not a 32-byte hex key", path.display()))?;
-        Ok(DataKey::from_bytes(bytes))
-    }
-}
-
-/// What the sealed scan's associated data says about it: authenticated, not secret, and free of
-/// anything that identifies the patient.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ScanMetadata {
-    pub(crate) version: u8,
-    pub(crate) content_type: String,
-    pub(crate) bytes: u64,
-}
-
-/// The image type from its first bytes; anything but JPEG or PNG is refused.
-pub(crate) fn image_content_type(bytes: &[u8]) -> anyhow::Result<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok("image/png")
-    } else if bytes.is_empty() {
-        bail!("the scan file is empty")
-    } else {
-        bail!("the scan is not a JPEG or PNG image")
-    }
-}
-
-/// Seals `scan` under a fresh data key, keeps the key locally (before anything is published, so
-/// a crash cannot strand a posted task without its key), and stores the ciphertext.
-pub(crate) async fn seal_and_store(store: &Store, keys: &ScanKeys, scan: &[u8]) -> anyhow::Result<Cid> {
-    let metadata =
-        ScanMetadata { version: 1, content_type: image_content_type(scan)?.into(), bytes: scan.len() as u64 };
-    let (key, sealed) = seal_scan(scan, &serde_json::to_vec(&metadata)?)?;
-    let cid = compute_cid(&sealed);
-    keys.save(&cid, &key)?;
-    let stored = store.put(sealed.into()).await?;
-    anyhow::ensure!(stored == cid, "the store named the sealed scan {stored}, expected {cid}");
-    Ok(cid)
-}
-
 /// This wallet's X25519 key pair, derived from its signature of the fixed key message.
 pub(crate) async fn doctor_keypair(client: &MarketClient) -> anyhow::Result<DoctorKeyPair> {
     let signature = client.sign_message(DOCTOR_KEY_MESSAGE.as_bytes()).await?;
     Ok(DoctorKeyPair::from_wallet_signature(&signature)?)
-}
-
-/// Wraps the scan key of `task_id` to every seated doctor who has not received it yet.
-pub(crate) async fn release_pending_keys(
-    client: &MarketClient,
-    keys: &ScanKeys,
-    task_id: U256,
-) -> anyhow::Result<Vec<(Address, TxHash)>> {
-    let view = client.task_view(task_id).await?;
-    let cid: Cid = client.scan_cid(task_id).await?.parse()?;
-    let key = keys.load(&cid)?;
-    let released: Vec<Address> = client.released_keys(task_id).await?.into_iter().map(|(d, _)| d).collect();
-    let mut sent = Vec::new();
-    for (doctor, _) in view.votes.iter().filter(|(d, _)| !released.contains(d)) {
-        let public = client
-            .encryption_key_of(*doctor)
-            .await?
-            .with_context(|| format!("seated doctor {doctor} has no encryption key"))?;
-        let wrapped = wrap_key(&key, &DoctorPublicKey::from_bytes(public.0))?;
-        let tx = client.release_key(task_id, *doctor, wrapped.as_bytes().to_vec().into()).await?;
-        sent.push((*doctor, tx));
-    }
-    Ok(sent)
 }
 
 /// Fetches, unwraps and opens the scan of `task_id` for this wallet's doctor.
@@ -240,7 +139,7 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
         (Some(path), _) => {
             let scan = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
             let store = open_store(global, None)?;
-            seal_and_store(&store, &ScanKeys::new(global), &scan).await?.to_string()
+            seal_and_store(&store, &scan_keys(global), &scan).await?.to_string()
         }
         (None, Some(cid)) => cid.parse::<Cid>()?.to_string(),
         (None, None) => bail!("pass --scan FILE or --scan-cid CID"),
@@ -264,9 +163,31 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     Ok(())
 }
 
+/// The hospital's scan data keys live in the state directory.
+pub(crate) fn scan_keys(global: &GlobalArgs) -> ScanKeys {
+    ScanKeys::new(global.state_dir.join("scan-keys"))
+}
+
+/// Wraps the scan key of `task_id` to every seated doctor who has not received it yet.
+pub(crate) async fn release_pending_keys(
+    client: &MarketClient,
+    keys: &ScanKeys,
+    task_id: U256,
+) -> anyhow::Result<Vec<(Address, TxHash)>> {
+    let view = client.task_view(task_id).await?;
+    let cid = client.scan_cid(task_id).await?;
+    let mut sent = Vec::new();
+    for (doctor, _) in &view.votes {
+        if let Some(tx) = release_scan_key(client, keys, task_id, *doctor, &cid).await? {
+            sent.push((*doctor, tx));
+        }
+    }
+    Ok(sent)
+}
+
 pub(crate) async fn release_keys(global: &GlobalArgs, task_id: U256) -> anyhow::Result<()> {
     let client = global.connect().await?;
-    let sent = release_pending_keys(&client, &ScanKeys::new(global), task_id).await?;
+    let sent = release_pending_keys(&client, &scan_keys(global), task_id).await?;
     let value = json!(sent.iter().map(|(d, tx)| json!({ "doctor": d, "tx": tx })).collect::<Vec<_>>());
     emit(global.json, &value, || {
         if sent.is_empty() {
