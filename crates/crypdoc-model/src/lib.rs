@@ -18,3 +18,9 @@
 pub mod format;
 
 pub use format::{DenseLayer, Inference, ModelError, QuantizedModel, FORMAT_NAME, FORMAT_VERSION};
+pub mod dataset;
+pub mod metrics;
+pub mod preprocess;
+
+pub use dataset::{Dataset, DatasetError, Sample, Skipped, Split};
+pub use preprocess::{preprocess_bytes, preprocess_file, InputSpec, PreprocessError};

@@ -1,0 +1,178 @@
+//! Labelled scan folders and the deterministic train/validation split.
+//!
+//! A dataset folder has one subfolder per class (`br35h/yes`, `br35h/no`); the class names are
+//! the subfolder names, sorted (so Br35H gives `["no", "yes"]`). A `manifest.csv` may sit next to
+//! them; it is not needed: every file is hashed while it is read, and that SHA-256 (the same value
+//! as the manifest's `sha256` column) decides the split.
+//!
+//! # Split rule
+//!
+//! By the first hex digit of the SHA-256 of the file's bytes:
+//!
+//! | first digit | split |
+//! |---|---|
+//! | `0`, `1`, `2` | [`Split::Holdout`]: held back by the data owners, never used here |
+//! | `3`, `4` | [`Split::Validation`]: temperature fit, metrics, model card |
+//! | `5` .. `f` | [`Split::Train`] |
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+use crate::preprocess::{preprocess_bytes, InputSpec};
+
+/// Which part of the data a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Used for training.
+    Train,
+    /// Used for calibration and evaluation.
+    Validation,
+    /// Held back by the data owners (absent from the shared data); never used.
+    Holdout,
+}
+
+impl Split {
+    /// The split of a file with this hex SHA-256.
+    pub fn of_sha256(sha256_hex: &str) -> Self {
+        match sha256_hex.as_bytes().first().map(u8::to_ascii_lowercase) {
+            Some(b'0' | b'1' | b'2') => Self::Holdout,
+            Some(b'3' | b'4') => Self::Validation,
+            _ => Self::Train,
+        }
+    }
+}
+
+/// One preprocessed, labelled scan.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The file.
+    pub path: PathBuf,
+    /// Class index into [`Dataset::classes`].
+    pub label: usize,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Preprocessed pixels (see [`crate::preprocess`]).
+    pub pixels: Vec<u8>,
+}
+
+impl Sample {
+    /// The sample's split.
+    pub fn split(&self) -> Split {
+        Split::of_sha256(&self.sha256)
+    }
+}
+
+/// A file the loader skipped.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// A loaded dataset folder.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Class names (sorted subfolder names).
+    pub classes: Vec<String>,
+    /// Every usable image, in path order.
+    pub samples: Vec<Sample>,
+    /// Corrupt, empty or non-image files.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A folder that is not a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// Reading the folder failed.
+    #[error("cannot read dataset folder {path}: {source}")]
+    Io {
+        /// The folder.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Fewer than two class subfolders.
+    #[error("dataset folder {0} needs one subfolder per class (at least two)")]
+    NoClasses(String),
+}
+
+impl Dataset {
+    /// Loads every file under `dir/<class>/`, preprocessing images for `spec`, on all cores.
+    /// Files that are not decodable images are skipped with a warning and counted in
+    /// [`Dataset::skipped`]; `manifest.csv` and hidden files are ignored.
+    pub fn load(dir: &Path, spec: InputSpec) -> Result<Self, DatasetError> {
+        let io = |source| DatasetError::Io { path: dir.display().to_string(), source };
+        let mut classes: Vec<String> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        classes.sort();
+        if classes.len() < 2 {
+            return Err(DatasetError::NoClasses(dir.display().to_string()));
+        }
+        let mut files = Vec::new();
+        for (label, class) in classes.iter().enumerate() {
+            let class_dir = dir.join(class);
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&class_dir)
+                .map_err(io)?
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            files.extend(entries.into_iter().map(|p| (p, label)));
+        }
+        let results: Vec<Result<Sample, Skipped>> = files
+            .into_par_iter()
+            .map(|(path, label)| {
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| Skipped { path: path.clone(), reason: e.to_string() })?;
+                let sha256 = hex::encode(Sha256::digest(&bytes));
+                match preprocess_bytes(&bytes, spec) {
+                    Ok(pixels) => Ok(Sample { path, label, sha256, pixels }),
+                    Err(e) => Err(Skipped { path, reason: e.to_string() }),
+                }
+            })
+            .collect();
+        let mut samples = Vec::new();
+        let mut skipped = Vec::new();
+        for result in results {
+            match result {
+                Ok(sample) => samples.push(sample),
+                Err(skip) => {
+                    tracing::warn!(file = %skip.path.display(), reason = %skip.reason, "skipping file");
+                    skipped.push(skip);
+                }
+            }
+        }
+        Ok(Self { classes, samples, skipped })
+    }
+
+    /// The samples of one split.
+    pub fn split(&self, split: Split) -> Vec<&Sample> {
+        self.samples.iter().filter(|s| s.split() == split).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_rule_is_by_first_hex_digit() {
+        assert_eq!(Split::of_sha256("0abc"), Split::Holdout);
+        assert_eq!(Split::of_sha256("2abc"), Split::Holdout);
+        assert_eq!(Split::of_sha256("3abc"), Split::Validation);
+        assert_eq!(Split::of_sha256("4abc"), Split::Validation);
+        assert_eq!(Split::of_sha256("5abc"), Split::Train);
+        assert_eq!(Split::of_sha256("Fabc"), Split::Train);
+    }
+}
