@@ -1,0 +1,99 @@
+//! Agreement of encrypted inference with the plaintext reference.
+//!
+//! ```text
+//! cargo run -p crypdoc-fhe --example agreement -- MODEL.json DATASET_DIR [validation|holdout|train|all] [LIMIT]
+//! cargo run -p crypdoc-fhe --example agreement -- random [HIDDEN] [COUNT]
+//! ```
+//!
+//! Prints exact-logit agreement, class agreement, the smallest distance of any hidden unit's
+//! phase from the sign boundary (in torus units: 2^-6 is the parameter set's guaranteed
+//! distance, ~2^-8 the practical one) and per-scan timings.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crypdoc_fhe::{ClientKey, CompressedServerKey, Encoding, EncryptedInput, EncryptedLogits};
+use crypdoc_model::{Dataset, InputSpec, QuantizedModel, Split};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (model, inputs): (QuantizedModel, Vec<Vec<u8>>) =
+        if args.first().map(String::as_str) == Some("random") {
+            let hidden = args.get(1).and_then(|h| h.parse().ok()).unwrap_or(32);
+            let count: u64 = args.get(2).and_then(|c| c.parse().ok()).unwrap_or(20);
+            let model = QuantizedModel::random(42, 32, hidden, 2);
+            let inputs = (0..count).map(|s| random_pixels(s, model.input_len())).collect();
+            (model, inputs)
+        } else {
+            let model = QuantizedModel::load(Path::new(&args[0])).expect("model");
+            let data = Dataset::load(Path::new(&args[1]), InputSpec::of(&model)).expect("dataset");
+            let split = args.get(2).map_or("validation", String::as_str);
+            let limit = args.get(3).and_then(|l| l.parse().ok()).unwrap_or(usize::MAX);
+            let inputs = data
+                .samples
+                .iter()
+                .filter(|s| match split {
+                    "all" => true,
+                    "train" => s.split() == Split::Train,
+                    "holdout" => s.split() == Split::Holdout,
+                    _ => s.split() == Split::Validation,
+                })
+                .take(limit)
+                .map(|s| s.pixels.clone())
+                .collect();
+            (model, inputs)
+        };
+    let encoding = Encoding::for_model(&model).expect("model fits");
+    let (client, compressed) = ClientKey::generate();
+    let server = CompressedServerKey::from_bytes(&compressed.to_bytes()).expect("own key").expand();
+    let (mut exact, mut class, mut risky_units) = (0usize, 0usize, 0usize);
+    let mut min_distance = f64::MAX;
+    let mut worst_noise: f64 = 0.0;
+    let start = Instant::now();
+    for (n, x) in inputs.iter().enumerate() {
+        let reference = model.infer(x).expect("valid input");
+        for (j, pre) in reference.pre_activations.iter().enumerate() {
+            let distance = encoding.decision_distance(j, *pre);
+            min_distance = min_distance.min(distance);
+            risky_units += usize::from(distance < 2f64.powi(-8));
+        }
+        let upload = client.encrypt(&model, x).expect("encrypts").to_bytes();
+        let out = server.evaluate(&model, &EncryptedInput::from_bytes(&upload).unwrap()).expect("evaluates");
+        let got =
+            client.decrypt(&model, &EncryptedLogits::from_bytes(&out.to_bytes()).unwrap()).expect("decrypts");
+        worst_noise = worst_noise.max(got.noise_fraction);
+        exact += usize::from(got.logits == reference.logits);
+        class += usize::from(got.class == model.predict(&reference.logits).0);
+        if got.logits != reference.logits {
+            eprintln!("input {n}: encrypted {:?} reference {:?}", got.logits, reference.logits);
+        }
+    }
+    let count = inputs.len().max(1);
+    println!(
+        "{} inputs, {} hidden units: exact logits {exact}/{} ({:.2}%), class {class}/{} ({:.2}%), \
+         smallest unit distance from the sign boundary 2^{:.2} of the torus, units closer than 2^-8: {risky_units}, \
+         worst logit noise {:.3} of the decoding margin, {:.0} ms per scan (encrypt + evaluate + decrypt)",
+        inputs.len(),
+        model.hidden.outputs,
+        inputs.len(),
+        100.0 * exact as f64 / count as f64,
+        inputs.len(),
+        100.0 * class as f64 / count as f64,
+        min_distance.log2(),
+        worst_noise,
+        start.elapsed().as_secs_f64() * 1e3 / count as f64,
+    );
+}
+
+fn random_pixels(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % 16) as u8
+        })
+        .collect()
+}
