@@ -263,7 +263,7 @@ impl ServerKey {
 
     /// In-memory bytes of the expanded keys (Fourier bootstrapping key + key-switching key).
     pub fn expanded_bytes(&self) -> usize {
-        let fourier = self.fourier_bsk.as_view().data().len() * std::mem::size_of::<c64>();
+        let fourier = std::mem::size_of_val(self.fourier_bsk.as_view().data());
         fourier + self.ksk.as_ref().len() * 8
     }
 }

@@ -97,7 +97,7 @@ fn keys_round_trip_and_the_server_key_is_content_addressed() {
     );
     let client = ClientKey::from_bytes(&k.client.to_bytes()).unwrap();
     assert_eq!(client.key_id(), k.client.key_id());
-    let mut tampered = bytes.clone();
+    let mut tampered = bytes;
     let at = tampered.len() / 2;
     tampered[at] ^= 1;
     assert!(matches!(CompressedServerKey::from_bytes(&tampered), Err(FheError::Checksum { .. })));
