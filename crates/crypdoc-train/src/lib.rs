@@ -355,16 +355,16 @@ fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [
     let band_t = constant(band, [1, d.hidden]);
     let margin = (band_t.clone() - pre.abs()).clamp_min(0.0) / band_t;
     let loss = ce + margin.mean().mul_scalar(f64::from(batch.margin_weight));
-    let loss_value: f32 = loss.clone().into_data().to_vec::<f32>().map(|v| v[0]).unwrap_or(f32::NAN);
+    let loss_value: f32 = loss.clone().into_data().try_to_vec::<f32>().map(|v| v[0]).unwrap_or(f32::NAN);
     let grads = loss.backward();
     let grad = |t: &Tensor<2>| -> Vec<f32> {
-        t.grad(&grads).map(|g| g.into_data().to_vec::<f32>().unwrap_or_default()).unwrap_or_default()
+        t.grad(&grads).map(|g| g.into_data().try_to_vec::<f32>().unwrap_or_default()).unwrap_or_default()
     };
     (loss_value, [grad(&w1), grad(&b1), grad(&w2), grad(&b2)])
 }
 
-/// The same loss and gradients as the burn version, by hand on the host (the default build:
-/// see the crate README for why).
+/// The same loss and gradients as the burn version, by hand on the host (builds without burn:
+/// `--no-default-features`).
 #[cfg(not(feature = "burn"))]
 fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [Vec<f32>; 4]) {
     let (n, h, c) = (d.inputs, d.hidden, d.classes);

@@ -9,6 +9,7 @@ mod demo;
 mod dev;
 mod doctor;
 mod hospital;
+mod model;
 mod reputation;
 mod store;
 mod task;
@@ -40,6 +41,9 @@ pub(crate) enum Command {
     /// Content-addressed storage of ciphertexts (embedded store or an IPFS node).
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// The tumor classifier: train, evaluate, predict (plaintext).
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// Run the whole lifecycle on a fresh dev chain.
     Demo(demo::DemoArgs),
 }
@@ -55,6 +59,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Withdraw(args) => args.run(&global).await,
         Command::Reputation(cmd) => cmd.run(&global).await,
         Command::Store(cmd) => cmd.run(&global).await,
+        Command::Model(cmd) => cmd.run(&global),
         Command::Demo(args) => args.run(&global).await,
     }
 }

@@ -1,0 +1,379 @@
+//! `crypdoc model`: train, evaluate and run the tumor classifier (plaintext).
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use crypdoc_model::metrics::{evaluate_model, Evaluation};
+use crypdoc_model::{preprocess_file, Dataset, InputSpec, QuantizedModel, Sample, Split};
+use crypdoc_train::{train, TrainConfig};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+use crate::{args::GlobalArgs, output::emit};
+
+/// Model commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ModelCommand {
+    /// Train the classifier on a dataset folder (one subfolder per class) and export the
+    /// integer model, its config and a training report to `--out`.
+    Train(TrainArgs),
+    /// Evaluate a model on a dataset folder: metrics as JSON and a PNG report.
+    Eval(EvalArgs),
+    /// Classify one scan (plaintext): class and calibrated confidence.
+    Predict(PredictArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrainArgs {
+    /// Dataset folder laid out like `br35h/` (one subfolder per class, manifest optional).
+    #[arg(long)]
+    data: PathBuf,
+    /// Output folder: `model.json` (the integer model), `config.json`, `report.json`, and
+    /// `float.json` (the full-precision network, for comparisons).
+    #[arg(long)]
+    out: PathBuf,
+    /// A JSON training config (see `config.json` of a previous run); flags below override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Random seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Hidden sign units (one bootstrap each).
+    #[arg(long)]
+    hidden: Option<usize>,
+}
+
+/// Which images of the folder to evaluate.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SplitArg {
+    /// Every image in the folder.
+    All,
+    /// Only those whose SHA-256 puts them in the validation split (first hex digit 3 or 4).
+    Validation,
+    /// Only training-split images (first hex digit 5..f).
+    Train,
+    /// Only held-back images (first hex digit 0, 1 or 2).
+    Holdout,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Dataset folder laid out like `br35h/`.
+    #[arg(long)]
+    data: PathBuf,
+    /// Which images to evaluate (the split is by SHA-256 of the file bytes).
+    #[arg(long, value_enum, default_value = "all")]
+    split: SplitArg,
+    /// PNG report: confusion matrix, ROC curve, reliability diagram; defaults to
+    /// `<model>.eval.png` next to the model file... unless `--no-report`.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Skip the PNG report.
+    #[arg(long)]
+    no_report: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PredictArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The scan (JPEG or PNG).
+    scan: PathBuf,
+}
+
+impl ModelCommand {
+    pub(crate) fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        match self {
+            Self::Train(args) => args.run(global),
+            Self::Eval(args) => args.run(global),
+            Self::Predict(args) => args.run(global),
+        }
+    }
+}
+
+fn load_dataset(dir: &Path, spec: InputSpec) -> anyhow::Result<Dataset> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("reading and preprocessing {}", dir.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let dataset = Dataset::load(dir, spec);
+    spinner.finish_and_clear();
+    let dataset = dataset?;
+    if !dataset.skipped.is_empty() {
+        eprintln!("skipped {} unreadable files (see warnings)", dataset.skipped.len());
+    }
+    Ok(dataset)
+}
+
+impl TrainArgs {
+    fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        let mut config = match &self.config {
+            Some(path) => serde_json::from_str(
+                &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            )
+            .with_context(|| format!("parsing {}", path.display()))?,
+            None => TrainConfig::default(),
+        };
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(epochs) = self.epochs {
+            config.epochs = epochs;
+        }
+        if let Some(hidden) = self.hidden {
+            config.hidden = hidden;
+        }
+        let dataset =
+            load_dataset(&self.data, InputSpec { size: config.input_size, bits: config.input_bits })?;
+        let bar = indicatif::ProgressBar::new(config.epochs as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("training {bar:40} {pos}/{len} epochs {msg} [{elapsed}]")
+                .expect("valid template"),
+        );
+        let crypdoc_train::Trained { model, float, report } = train(&dataset, &config, |p| {
+            bar.set_position(p.epoch as u64);
+            bar.set_message(format!("loss {:.4}", p.loss));
+        })?;
+        bar.finish_and_clear();
+        std::fs::create_dir_all(&self.out).with_context(|| format!("creating {}", self.out.display()))?;
+        let model_path = self.out.join("model.json");
+        std::fs::write(&model_path, model.to_json())?;
+        std::fs::write(self.out.join("config.json"), serde_json::to_string_pretty(&config)?)?;
+        std::fs::write(self.out.join("float.json"), serde_json::to_string(&float)?)?;
+        std::fs::write(self.out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+        let v = &report.validation;
+        emit(
+            global.json,
+            &json!({
+                "model": model_path,
+                "model_id": model.model_id,
+                "train_count": report.train_count,
+                "validation_count": report.validation_count,
+                "skipped_count": report.skipped_count,
+                "train_seconds": report.train_seconds,
+                "float_validation_accuracy": report.float_validation_accuracy,
+                "accuracy": v.accuracy,
+                "ece": v.ece,
+                "roc_auc": v.roc_auc,
+                "temperature": report.temperature,
+                "near_zero_fraction": v.near_zero_fraction,
+            }),
+            || {
+                format!(
+                    "model {} ({})\ntrained on {} images in {:.1} s; validation ({} images): float accuracy {:.4}, integer accuracy {:.4}, AUC {:.4}, ECE {:.4} (T = {:.3}), near-zero pre-activations {:.4}",
+                    model_path.display(),
+                    model.model_id,
+                    report.train_count,
+                    report.train_seconds,
+                    report.validation_count,
+                    report.float_validation_accuracy,
+                    v.accuracy,
+                    v.roc_auc,
+                    v.ece,
+                    report.temperature,
+                    v.near_zero_fraction
+                )
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Maps the dataset's class indices onto the model's (by name).
+fn relabel(model: &QuantizedModel, dataset: &Dataset) -> anyhow::Result<Vec<Sample>> {
+    let map: Vec<usize> = dataset
+        .classes
+        .iter()
+        .map(|c| {
+            model.classes.iter().position(|m| m == c).with_context(|| {
+                format!("dataset class {c:?} is not a model class ({})", model.classes.join(", "))
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(dataset.samples.iter().map(|s| Sample { label: map[s.label], ..s.clone() }).collect())
+}
+
+impl EvalArgs {
+    fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        let model = QuantizedModel::load(&self.model)?;
+        let dataset = load_dataset(&self.data, InputSpec::of(&model))?;
+        let samples = relabel(&model, &dataset)?;
+        let wanted = match self.split {
+            SplitArg::All => None,
+            SplitArg::Validation => Some(Split::Validation),
+            SplitArg::Train => Some(Split::Train),
+            SplitArg::Holdout => Some(Split::Holdout),
+        };
+        let chosen: Vec<&Sample> = samples.iter().filter(|s| wanted.is_none_or(|w| s.split() == w)).collect();
+        anyhow::ensure!(!chosen.is_empty(), "no images to evaluate in {}", self.data.display());
+        let eval = evaluate_model(&model, &chosen)?;
+        let report = if self.no_report {
+            None
+        } else {
+            let path = self.report.clone().unwrap_or_else(|| self.model.with_extension("eval.png"));
+            draw_report(&eval, &path)?;
+            Some(path)
+        };
+        let mut value = serde_json::to_value(&eval)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("model_id".into(), json!(model.model_id));
+            object.insert("skipped".into(), json!(dataset.skipped.len()));
+            object.insert("report".into(), json!(report));
+        }
+        emit(global.json, &value, || {
+            let confusion = eval
+                .classes
+                .iter()
+                .zip(&eval.confusion)
+                .map(|(c, row)| format!("  actual {c:>6}: {row:?}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            format!(
+                "{} images ({} skipped): accuracy {:.4}, sensitivity {:.4}, specificity {:.4}, ROC AUC {:.4}, ECE {:.4}\nconfusion (predicted {:?}):\n{confusion}{}",
+                eval.count,
+                dataset.skipped.len(),
+                eval.accuracy,
+                eval.sensitivity,
+                eval.specificity,
+                eval.roc_auc,
+                eval.ece,
+                eval.classes,
+                report.map(|p| format!("\nreport: {}", p.display())).unwrap_or_default()
+            )
+        });
+        Ok(())
+    }
+}
+
+impl PredictArgs {
+    fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+        let model = QuantizedModel::load(&self.model)?;
+        let pixels = preprocess_file(&self.scan, InputSpec::of(&model))
+            .with_context(|| format!("cannot use {}", self.scan.display()))?;
+        let out = model.infer(&pixels)?;
+        let (class, confidence) = model.predict(&out.logits);
+        let probabilities = model.probabilities(&out.logits);
+        emit(
+            global.json,
+            &json!({
+                "scan": self.scan,
+                "class": model.classes[class],
+                "confidence": confidence,
+                "probabilities": model.classes.iter().zip(&probabilities).map(|(c, p)| (c.clone(), json!(p))).collect::<serde_json::Map<_, _>>(),
+                "logits": out.logits,
+                "model_id": model.model_id,
+            }),
+            || format!("{}: {} (confidence {:.3})", self.scan.display(), model.classes[class], confidence),
+        );
+        Ok(())
+    }
+}
+
+/// Draws three panels (confusion matrix with seven-segment counts, ROC curve, reliability
+/// diagram) with plotters' bitmap back end and no fonts, and saves the PNG.
+fn draw_report(eval: &Evaluation, path: &Path) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    const PANEL: u32 = 320;
+    const PAD: i32 = 20;
+    let (w, h) = (PANEL * 3, PANEL);
+    let mut buffer = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+        let draw = |e: Result<(), DrawingAreaErrorKind<_>>| {
+            e.map_err(|e| anyhow::anyhow!("drawing the report: {e:?}"))
+        };
+        draw(root.fill(&WHITE))?;
+        let panels = root.split_evenly((1, 3));
+        let inner = PANEL as i32 - 2 * PAD;
+        // Unit square to pixels inside a panel (y up).
+        let px = |x: f64, y: f64| {
+            (PAD + (x * f64::from(inner)) as i32, PAD + ((1.0 - y) * f64::from(inner)) as i32)
+        };
+        let frame = |area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>| {
+            area.draw(&Rectangle::new([(PAD, PAD), (PAD + inner, PAD + inner)], BLACK.stroke_width(1)))
+        };
+
+        // Confusion matrix: cell shade by row fraction, count in seven-segment digits.
+        let k = eval.confusion.len().max(1);
+        let cell = inner / k as i32;
+        for (a, row) in eval.confusion.iter().enumerate() {
+            let total: usize = row.iter().sum::<usize>().max(1);
+            for (p, count) in row.iter().enumerate() {
+                let shade = 255 - (200.0 * *count as f64 / total as f64) as u8;
+                let (x0, y0) = (PAD + p as i32 * cell, PAD + a as i32 * cell);
+                let color = if a == p { RGBColor(shade, 255, shade) } else { RGBColor(255, shade, shade) };
+                draw(panels[0].draw(&Rectangle::new([(x0, y0), (x0 + cell, y0 + cell)], color.filled())))?;
+                draw(
+                    panels[0]
+                        .draw(&Rectangle::new([(x0, y0), (x0 + cell, y0 + cell)], BLACK.stroke_width(1))),
+                )?;
+                draw_number(&panels[0], *count, (x0 + cell / 2, y0 + cell / 2), 14)?;
+            }
+        }
+
+        // ROC curve with the chance diagonal.
+        draw(frame(&panels[1]))?;
+        draw(panels[1].draw(&PathElement::new(vec![px(0.0, 0.0), px(1.0, 1.0)], RGBColor(180, 180, 180))))?;
+        let roc: Vec<(i32, i32)> = eval.roc.iter().map(|(x, y)| px(*x, *y)).collect();
+        draw(panels[1].draw(&PathElement::new(roc, BLUE.stroke_width(2))))?;
+
+        // Reliability diagram: accuracy per confidence bin (bars) against the diagonal.
+        draw(frame(&panels[2]))?;
+        for bin in eval.reliability.iter().filter(|b| b.count > 0) {
+            let (x0, y0) = px(bin.lower, bin.accuracy);
+            let (x1, y1) = px(bin.upper, 0.0);
+            draw(
+                panels[2]
+                    .draw(&Rectangle::new([(x0 + 1, y0), (x1 - 1, y1)], RGBColor(100, 150, 230).filled())),
+            )?;
+            let (cx, cy) = px((bin.lower + bin.upper) / 2.0, bin.confidence);
+            draw(panels[2].draw(&Circle::new((cx, cy), 3, RED.filled())))?;
+        }
+        draw(panels[2].draw(&PathElement::new(vec![px(0.0, 0.0), px(1.0, 1.0)], BLACK)))?;
+        draw(root.present())?;
+    }
+    let image = image::RgbImage::from_raw(w, h, buffer).context("report buffer size")?;
+    image.save(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Draws `n` centred at `centre` in seven-segment digits of height `2 * size` (no fonts needed).
+fn draw_number(
+    area: &plotters::drawing::DrawingArea<plotters::prelude::BitMapBackend<'_>, plotters::coord::Shift>,
+    n: usize,
+    centre: (i32, i32),
+    size: i32,
+) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    // Segments a..g as bits 0..6.
+    const DIGITS: [u8; 10] = [0x3F, 0x06, 0x5B, 0x4F, 0x66, 0x6D, 0x7D, 0x07, 0x7F, 0x6F];
+    let text = n.to_string();
+    let width = size + size / 2;
+    let start = centre.0 - (width * text.len() as i32) / 2;
+    for (i, ch) in text.bytes().enumerate() {
+        let bits = DIGITS[usize::from(ch - b'0')];
+        let (x, y) = (start + i as i32 * width, centre.1 - size);
+        let s = size;
+        let segments = [
+            [(x, y), (x + s, y)],
+            [(x + s, y), (x + s, y + s)],
+            [(x + s, y + s), (x + s, y + 2 * s)],
+            [(x, y + 2 * s), (x + s, y + 2 * s)],
+            [(x, y + s), (x, y + 2 * s)],
+            [(x, y), (x, y + s)],
+            [(x, y + s), (x + s, y + s)],
+        ];
+        for (bit, seg) in segments.iter().enumerate() {
+            if bits & (1 << bit) != 0 {
+                area.draw(&PathElement::new(seg.to_vec(), BLACK.stroke_width(3)))
+                    .map_err(|e| anyhow::anyhow!("drawing the report: {e:?}"))?;
+            }
+        }
+    }
+    Ok(())
+}
