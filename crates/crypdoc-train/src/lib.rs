@@ -344,7 +344,7 @@ fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [
     let w2q = w2.clone() + constant(dw2, [d.hidden, d.classes]);
     let pre = xs.matmul(w1q) + b1.clone();
     let detached = pre.clone().detach();
-    let centred = detached.clone() - detached.clone().mean_dim(0);
+    let centred = detached.clone() - detached.mean_dim(0);
     let sd = centred.powf_scalar(2.0).mean_dim(0).sqrt().add_scalar(1e-6);
     let normalised = pre.clone() / sd;
     let soft = normalised.clamp(-1.0, 1.0);

@@ -69,8 +69,8 @@ pub(crate) struct EvalArgs {
     /// Which images to evaluate (the split is by SHA-256 of the file bytes).
     #[arg(long, value_enum, default_value = "all")]
     split: SplitArg,
-    /// PNG report: confusion matrix, ROC curve, reliability diagram; defaults to
-    /// `<model>.eval.png` next to the model file... unless `--no-report`.
+    /// PNG report (confusion matrix, ROC curve, reliability diagram; no text: counts are drawn
+    /// as seven-segment digits); defaults to `<model>.eval.png` next to the model file.
     #[arg(long)]
     report: Option<PathBuf>,
     /// Skip the PNG report.
