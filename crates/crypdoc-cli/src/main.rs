@@ -12,7 +12,11 @@ async fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CRYPDOC_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(if cli.global.verbose { "info" } else { "warn" })
+            tracing_subscriber::EnvFilter::new(if cli.global.verbose {
+                "info"
+            } else {
+                "warn,alloy_rpc_client::poller=off"
+            })
         }))
         .with_writer(std::io::stderr)
         .init();

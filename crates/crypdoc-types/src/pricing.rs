@@ -65,7 +65,7 @@ pub const MAX_BOUNTY: u128 = (1u128 << 96) - 1;
 
 impl BountyPolicy {
     /// The policy of the dev chain's 6-decimal test stablecoin: 20 to 200 units, reputation 2
-    /// from 80 units and 5 from 140 units.
+    /// from 120 units (confidence below about 71% on a binary task) and 5 from 170 units.
     pub fn dev_default() -> Self {
         const UNIT: u128 = 1_000_000;
         Self {
@@ -73,8 +73,8 @@ impl BountyPolicy {
             max_bounty: 200 * UNIT,
             tiers: vec![
                 ReputationTier { from_bounty: 0, min_reputation: 0 },
-                ReputationTier { from_bounty: 80 * UNIT, min_reputation: 2 },
-                ReputationTier { from_bounty: 140 * UNIT, min_reputation: 5 },
+                ReputationTier { from_bounty: 120 * UNIT, min_reputation: 2 },
+                ReputationTier { from_bounty: 170 * UNIT, min_reputation: 5 },
             ],
         }
     }
@@ -159,8 +159,8 @@ mod tests {
     fn tiers_pick_the_highest_reached() {
         let p = BountyPolicy::dev_default();
         assert_eq!(p.min_reputation(0), 0);
-        assert_eq!(p.min_reputation(79_999_999), 0);
-        assert_eq!(p.min_reputation(80_000_000), 2);
+        assert_eq!(p.min_reputation(119_999_999), 0);
+        assert_eq!(p.min_reputation(120_000_000), 2);
         assert_eq!(p.min_reputation(200_000_000), 5);
     }
 

@@ -1,9 +1,4 @@
 //! `crypdoc model predict --encrypted`: the whole FHE round trip in one process.
-//!
-//! Not wired in yet. To wire it: add `crypdoc-fhe.workspace = true` to crypdoc-cli's
-//! dependencies, `mod encrypted;` to `commands/mod.rs`, and in `PredictArgs::run`, after
-//! preprocessing, when `--encrypted` is given, `emit` the value [`predict_encrypted`] returns
-//! instead of the plaintext one (key cache default: the CLI's data dir joined with `fhe-keys`).
 
 use std::path::Path;
 

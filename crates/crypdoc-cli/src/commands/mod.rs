@@ -8,6 +8,7 @@ mod account;
 mod demo;
 mod dev;
 mod doctor;
+mod encrypted;
 mod hospital;
 mod model;
 mod reputation;

@@ -85,6 +85,13 @@ pub(crate) struct PredictArgs {
     model: PathBuf,
     /// The scan (JPEG or PNG).
     scan: PathBuf,
+    /// Run the model on the encrypted scan (tfhe-rs): encrypt, evaluate with the server key
+    /// alone, decrypt; prints the same fields plus timings and sizes.
+    #[arg(long)]
+    encrypted: bool,
+    /// Where the FHE key pair is cached; defaults to `<state-dir>/fhe-keys`.
+    #[arg(long)]
+    keys: Option<PathBuf>,
 }
 
 impl ModelCommand {
@@ -255,6 +262,21 @@ impl PredictArgs {
         let model = QuantizedModel::load(&self.model)?;
         let pixels = preprocess_file(&self.scan, InputSpec::of(&model))
             .with_context(|| format!("cannot use {}", self.scan.display()))?;
+        if self.encrypted {
+            let keys = self.keys.clone().unwrap_or_else(|| global.state_dir.join("fhe-keys"));
+            let value = crate::commands::encrypted::predict_encrypted(&model, &self.scan, &pixels, &keys)?;
+            emit(global.json, &value, || {
+                format!(
+                    "{}: {} (confidence {:.3}), encrypted: evaluate {:.0} ms, upload {} bytes",
+                    self.scan.display(),
+                    value["class"].as_str().unwrap_or("?"),
+                    value["confidence"].as_f64().unwrap_or(0.0),
+                    value["timings_ms"]["evaluate"].as_f64().unwrap_or(0.0),
+                    value["sizes_bytes"]["input"]
+                )
+            });
+            return Ok(());
+        }
         let out = model.infer(&pixels)?;
         let (class, confidence) = model.predict(&out.logits);
         let probabilities = model.probabilities(&out.logits);
