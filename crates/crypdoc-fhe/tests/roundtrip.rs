@@ -24,18 +24,8 @@ fn keys() -> &'static Keys {
     })
 }
 
-/// Deterministic pseudo-random pixels in 0..16 (splitmix64).
 fn pixels(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed;
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % 16) as u8
-        })
-        .collect()
+    crypdoc_model::pseudo_random_pixels(seed, len, 16)
 }
 
 fn round_trip(model: &QuantizedModel, pixels: &[u8]) -> crypdoc_fhe::Prediction {

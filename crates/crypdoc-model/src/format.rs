@@ -153,6 +153,21 @@ pub struct Inference {
     pub logits: Vec<i64>,
 }
 
+/// Deterministic pseudo-random pixels in `0..levels` (splitmix64): inputs for tests and
+/// benchmarks of the encrypted circuit that need no image.
+pub fn pseudo_random_pixels(seed: u64, len: usize, levels: u8) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % u64::from(levels)) as u8
+        })
+        .collect()
+}
+
 impl QuantizedModel {
     /// Number of input pixels.
     pub fn input_len(&self) -> usize {

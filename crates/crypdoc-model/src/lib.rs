@@ -17,7 +17,9 @@
 
 pub mod format;
 
-pub use format::{DenseLayer, Inference, ModelError, QuantizedModel, FORMAT_NAME, FORMAT_VERSION};
+pub use format::{
+    pseudo_random_pixels, DenseLayer, Inference, ModelError, QuantizedModel, FORMAT_NAME, FORMAT_VERSION,
+};
 pub mod dataset;
 pub mod metrics;
 pub mod preprocess;
