@@ -15,6 +15,9 @@ use crate::wire::{self, check_len, FheError, Kind};
 /// away from the wrap-around boundary at 1/2 (where the negacyclic sign flips too).
 const PHASE_LIMIT: u64 = (1 << 63) - (1 << 58);
 
+/// How finely each unit's amplification can fill its half torus (see [`Encoding::for_model`]).
+const AMPLIFICATION_STEPS: u64 = 64;
+
 /// Smallest usable `delta`: the input encryption noise after a 1024-term dot product is ~2^22,
 /// so a scale below 2^30 would let it reach the decision threshold.
 const MIN_DELTA: u64 = 1 << 30;
@@ -29,44 +32,60 @@ pub struct Encoding {
     pub amplification: Vec<u64>,
     /// Torus value of one logit unit; the bootstrap outputs `+-mu`.
     pub mu: u64,
+    /// Hidden units per partial logit ([`OUTPUT_GROUP_UNITS`], fewer in the last group).
+    pub output_groups: Vec<std::ops::Range<usize>>,
 }
+
+/// Hidden units summed into one encrypted partial logit. Each bootstrap output carries noise of
+/// about 2^-14.6 of the torus; a sum over all 48 units, weighted by 4-bit weights, reaches
+/// ~2^-10, only ~3.5 standard deviations inside the decoding margin of a logit whose range fills
+/// the torus (about 1 logit in 1,000 would decode wrongly). Halves of 24 units have a quarter
+/// of the range and 1/sqrt(2) of the noise: ~8 standard deviations of margin, for one more
+/// 16 KiB ciphertext per class in the result.
+pub const OUTPUT_GROUP_UNITS: usize = 24;
 
 impl Encoding {
     /// The encoding of `model`, or why the model does not fit the torus.
     pub fn for_model(model: &QuantizedModel) -> Result<Self, FheError> {
         model.validate().map_err(FheError::Input)?;
-        let max_pixel = i64::from(model.max_pixel());
-        // Pixels are non-negative, so pre_j lies in [b + max * sum(W-), b + max * sum(W+)]:
-        // tighter than sum |W| * max, which is what fixes the usable precision.
-        let bounds: Vec<u64> = (0..model.hidden.outputs)
-            .map(|j| {
-                let row = model.hidden.row(j);
-                let pos: i64 = row.iter().filter(|w| **w > 0).map(|w| i64::from(*w)).sum();
-                let neg: i64 = row.iter().filter(|w| **w < 0).map(|w| i64::from(*w)).sum();
-                let b = i64::from(model.hidden.bias[j]);
-                let hi = b + max_pixel * pos;
-                let lo = b + max_pixel * neg;
-                // |2 pre + 1| <= 2 max(|lo|, |hi|) + 1.
-                2 * hi.unsigned_abs().max(lo.unsigned_abs()) + 1
-            })
-            .collect();
+        // |2 pre_j + 1| <= 2 range_j + 1: the calibrated range when the model has one, which
+        // is what fixes the usable precision.
+        let bounds: Vec<u64> = (0..model.hidden.outputs).map(|j| 2 * model.hidden_range(j) + 1).collect();
         let widest = bounds.iter().copied().max().unwrap_or(1);
-        let delta = PHASE_LIMIT / widest;
-        if delta < MIN_DELTA {
+        if PHASE_LIMIT / widest < MIN_DELTA {
             return Err(FheError::Model(format!(
                 "hidden accumulator range {widest} is too wide for the torus (needs <= {})",
                 PHASE_LIMIT / MIN_DELTA
             )));
         }
+        // A finer delta leaves room for every unit's integer amplification to fill its half
+        // torus to within 1/AMPLIFICATION_STEPS (with delta at its largest, a unit at 0.6 of the
+        // widest could only be amplified by 1).
+        let delta = (PHASE_LIMIT / widest / AMPLIFICATION_STEPS).max(MIN_DELTA);
         let amplification = bounds.iter().map(|b| (PHASE_LIMIT / (b * delta)).max(1)).collect();
-        let output_bound = model.output_accumulator_bound();
+        let hidden = model.hidden.outputs;
+        let output_groups: Vec<_> = (0..hidden)
+            .step_by(OUTPUT_GROUP_UNITS)
+            .map(|start| start..(start + OUTPUT_GROUP_UNITS).min(hidden))
+            .collect();
+        // The bias is the client's to add: each part is sum_{j in group} W_kj a_j alone.
+        let output_bound = (0..model.output.outputs)
+            .flat_map(|k| {
+                output_groups.iter().map(move |g| {
+                    model.output.row(k)[g.clone()].iter().map(|w| u64::from(w.unsigned_abs())).sum::<u64>()
+                })
+            })
+            .max()
+            .unwrap_or(0);
         let mu = (1u64 << 63) / (output_bound + 1);
-        Ok(Self { delta, amplification, mu })
+        Ok(Self { delta, amplification, mu, output_groups })
     }
 
     /// How far hidden unit `j`'s phase lies from the sign boundary for pre-activation `pre`, as a
     /// fraction of the torus. The bootstrap decides correctly with probability 1 - 2^-129.6 from
-    /// 2^-6 on; its noise (standard deviation about 2^-9.5) makes it unreliable below ~2^-8.
+    /// 2^-6 on; its noise (standard deviation about 2^-9.7 after the centred modulus switch)
+    /// makes it unreliable below ~2^-7.5. Pre-activations beyond the model's hidden range wrap
+    /// around: for them the distance says nothing.
     pub fn decision_distance(&self, j: usize, pre: i64) -> f64 {
         let phase = (2 * i128::from(pre) + 1).unsigned_abs()
             * u128::from(self.delta)
@@ -90,19 +109,23 @@ struct InputPayload {
     seed: CompressionSeed,
 }
 
-/// Encrypted integer logits, one big-key LWE ciphertext per class.
+/// Encrypted integer logits without their bias: per class, one big-key LWE ciphertext per
+/// group of hidden units ([`Encoding::output_groups`]), which the client decrypts, sums and adds
+/// the bias to.
 #[derive(Debug, Clone)]
 pub struct EncryptedLogits {
     model_id: String,
     key_id: [u8; 32],
-    /// `classes * (big dimension + 1)` words.
+    /// `classes * groups * (big dimension + 1)` words, class-major.
     data: Vec<u64>,
     classes: usize,
+    groups: usize,
 }
 
 #[derive(Serialize, Deserialize)]
 struct LogitsPayload {
     classes: u32,
+    groups: u32,
     data: Vec<u64>,
 }
 
@@ -117,8 +140,8 @@ pub struct Prediction {
     pub label: String,
     /// Calibrated probability of that class.
     pub confidence: f64,
-    /// Largest decryption error over the logits as a fraction of the half-unit decoding margin
-    /// (below 1 decodes correctly); a measure of how much noise budget is left.
+    /// Largest decryption error over the logits as a fraction of the decoding margin (below 1
+    /// decodes correctly); a measure of how much noise budget is left.
     pub noise_fraction: f64,
 }
 
@@ -194,28 +217,46 @@ impl ClientKey {
     /// Decrypts logits for `model` and applies its calibration.
     pub fn decrypt(&self, model: &QuantizedModel, logits: &EncryptedLogits) -> Result<Prediction, FheError> {
         check_ids("encrypted logits", model, &logits.model_id, self.key_id, logits.key_id)?;
-        if logits.classes != model.classes.len() {
+        let encoding = Encoding::for_model(model)?;
+        if logits.classes != model.classes.len() || logits.groups != encoding.output_groups.len() {
             return Err(FheError::Malformed {
                 what: "encrypted logits",
-                detail: format!("{} logits for {} classes", logits.classes, model.classes.len()),
+                detail: format!(
+                    "{} logits in {} parts for {} classes in {} parts",
+                    logits.classes,
+                    logits.groups,
+                    model.classes.len(),
+                    encoding.output_groups.len()
+                ),
             });
         }
-        let encoding = Encoding::for_model(model)?;
         let mu = i128::from(encoding.mu);
-        let size = self.params.big_lwe_dimension().to_lwe_size();
+        let size = self.params.big_lwe_dimension().to_lwe_size().0;
         let key = self.glwe.as_lwe_secret_key();
         let mut noise_fraction: f64 = 0.0;
-        let values: Vec<i64> = logits
-            .data
-            .chunks_exact(size.0)
-            .map(|chunk| {
-                let ct = LweCiphertext::from_container(chunk, self.params.ciphertext_modulus);
-                // The phase as a signed torus value; the logit is the nearest multiple of mu.
-                let phase = i128::from(decrypt_lwe_ciphertext(&key, &ct).0 as i64);
-                let z = (2 * phase + mu).div_euclid(2 * mu);
-                let error = (phase - z * mu).unsigned_abs() as f64;
-                noise_fraction = noise_fraction.max(error / (mu as f64 / 2.0));
-                z as i64
+        let mut parts = logits.data.chunks_exact(size);
+        let values: Vec<i64> = (0..logits.classes)
+            .map(|k| {
+                let row = model.output.row(k);
+                let parts: i128 = encoding
+                    .output_groups
+                    .iter()
+                    .zip(parts.by_ref())
+                    .map(|(group, chunk)| {
+                        let ct = LweCiphertext::from_container(chunk, self.params.ciphertext_modulus);
+                        // With every activation +1 the part is top = sum W_kj; each -1 takes
+                        // 2 W_kj off, so the part is top - 2m for an integer m: valid values lie
+                        // 2 mu apart on the torus, a decoding margin of mu.
+                        let top: i128 = row[group.clone()].iter().map(|w| i128::from(*w)).sum();
+                        let phase = i128::from(decrypt_lwe_ciphertext(&key, &ct).0 as i64);
+                        let m = (top * mu - phase + mu).div_euclid(2 * mu);
+                        let part = top - 2 * m;
+                        let error = (phase - part * mu).unsigned_abs() as f64;
+                        noise_fraction = noise_fraction.max(error / mu as f64);
+                        part
+                    })
+                    .sum();
+                (i128::from(model.output.bias[k]) + parts) as i64
             })
             .collect();
         let (class, confidence) = model.predict(&values);
@@ -280,7 +321,11 @@ impl EncryptedLogits {
 
     /// The versioned wire encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = LogitsPayload { classes: self.classes as u32, data: self.data.clone() };
+        let payload = LogitsPayload {
+            classes: self.classes as u32,
+            groups: self.groups as u32,
+            data: self.data.clone(),
+        };
         wire::seal(Kind::Logits, &self.model_id, self.key_id, wire::to_payload(&payload))
     }
 
@@ -290,12 +335,12 @@ impl EncryptedLogits {
         let (header, payload) = wire::open(Kind::Logits, bytes)?;
         let payload: LogitsPayload = wire::from_payload(WHAT, &payload)?;
         let size = CircuitParameters::standard().big_lwe_dimension().to_lwe_size().0;
-        let classes = payload.classes as usize;
-        if classes == 0 {
+        let (classes, groups) = (payload.classes as usize, payload.groups as usize);
+        if classes == 0 || groups == 0 {
             return Err(FheError::Malformed { what: WHAT, detail: "no logits".into() });
         }
-        check_len(WHAT, "ciphertexts", payload.data.len(), classes * size)?;
-        Ok(Self { model_id: header.model_id, key_id: header.key_id, data: payload.data, classes })
+        check_len(WHAT, "ciphertexts", payload.data.len(), classes * groups * size)?;
+        Ok(Self { model_id: header.model_id, key_id: header.key_id, data: payload.data, classes, groups })
     }
 }
 
@@ -356,6 +401,7 @@ impl ServerKey {
                 let big = LweCiphertext::from_container(acc, p.ciphertext_modulus);
                 let mut small = LweCiphertext::new(0u64, p.lwe_dimension.to_lwe_size(), p.ciphertext_modulus);
                 keyswitch_lwe_ciphertext(&self.ksk, &big, &mut small);
+                centre_modulus_switch(&mut small, p.polynomial_size);
                 let mut out = LweCiphertext::new(0u64, big_size, p.ciphertext_modulus);
                 programmable_bootstrap_lwe_ciphertext(&small, &mut out, &accumulator, &self.fourier_bsk);
                 out
@@ -363,16 +409,33 @@ impl ServerKey {
             .collect();
 
         let classes = model.output.outputs;
-        let mut data = vec![0u64; classes * big_size.0];
-        for (k, out) in data.chunks_exact_mut(big_size.0).enumerate() {
-            for (w, a) in model.output.row(k).iter().zip(&activations) {
-                let w = i64::from(*w) as u64;
-                out.iter_mut().zip(a.as_ref()).for_each(|(o, x)| *o = o.wrapping_add(x.wrapping_mul(w)));
+        let groups = encoding.output_groups.len();
+        let mut data = vec![0u64; classes * groups * big_size.0];
+        let mut parts = data.chunks_exact_mut(big_size.0);
+        for k in 0..classes {
+            for (group, out) in encoding.output_groups.iter().zip(parts.by_ref()) {
+                for (w, a) in model.output.row(k)[group.clone()].iter().zip(&activations[group.clone()]) {
+                    let w = i64::from(*w) as u64;
+                    out.iter_mut().zip(a.as_ref()).for_each(|(o, x)| *o = o.wrapping_add(x.wrapping_mul(w)));
+                }
             }
-            let body = out.last_mut().expect("non-empty");
-            let bias = i64::from(model.output.bias[k]) as u64;
-            *body = body.wrapping_add(bias.wrapping_mul(encoding.mu));
         }
-        Ok(EncryptedLogits { model_id: model.model_id.clone(), key_id: self.key_id, data, classes })
+        Ok(EncryptedLogits { model_id: model.model_id.clone(), key_id: self.key_id, data, classes, groups })
     }
+}
+
+/// The centred modulus switch of the parameter set (`CenteredMeanNoiseReduction`, what tfhe's
+/// `lwe_ciphertext_centered_binary_modulus_switch` does): the bootstrap rounds every mask
+/// coefficient to a multiple of 1/2N, adding `sum_i e_i s_i` to the phase with the rounding
+/// errors `e_i` public and the binary key bits `s_i` secret. Adding the expected value
+/// `sum_i e_i / 2` to the body halves the variance of that error, the circuit's largest noise.
+fn centre_modulus_switch(small: &mut LweCiphertext<Vec<u64>>, polynomial_size: PolynomialSize) {
+    let log_modulus = polynomial_size.to_blind_rotation_input_modulus_log().0;
+    let drop = 64 - log_modulus;
+    let round = |a: u64| ((a >> (drop - 1)).wrapping_add(1) >> 1) << drop;
+    // Each error is below 2^(drop-1) in magnitude, so the sum of 2^10 halves cannot overflow.
+    let correction: i64 =
+        small.get_mask().as_ref().iter().map(|a| (round(*a).wrapping_sub(*a) as i64) / 2).sum();
+    let body = small.get_mut_body().data;
+    *body = body.wrapping_add(correction as u64);
 }

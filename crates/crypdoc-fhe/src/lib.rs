@@ -18,14 +18,18 @@
 //!              = Enc(c_j (2 pre_j + 1) delta)                  (odd: never exactly zero)
 //!          a_j = PBS(KS(s_j)) = Enc(+mu if phase in [0, 1/2) else -mu)  (negacyclic sign)
 //!          z_k = b2_k mu + sum_j W2_kj a_j = Enc(z_k mu)
-//! client:  z_k = round(Dec(z_k) / mu)
+//! client:  z_k = z_top_k - 2 round((z_top_k mu - Dec(z_k)) / 2 mu),  z_top_k = b2_k + sum_j W2_kj
 //! ```
 //!
-//! `delta` is chosen so that the worst-case pre-activation of the widest unit stays inside the
-//! half torus; each unit is then amplified by the integer `c_j` so that its own worst case also
-//! fills the half torus, which puts the unit's decision threshold as far from the bootstrap's
-//! noise as the parameters allow. See [`params`] for the parameter set and its failure
-//! probability.
+//! Each unit `j` has a range: the largest `|pre_j|` it must represent, calibrated on the
+//! training images ([`crypdoc_model::QuantizedModel::hidden_range`]; the worst case over all
+//! inputs when the model has none, typically 2.5-7x wider). `delta` keeps the widest unit's
+//! range inside the half torus; each unit is then amplified by the integer `c_j` so that its
+//! own range fills the half torus, which puts its decision threshold as far from the
+//! bootstrap's noise as the parameters allow. Before the bootstrap, the modulus switch is
+//! centred as the parameter set prescribes. See [`params`] for the parameter set, its failure
+//! probability, and why a unit within ~1/400 of its range from zero can still come out with
+//! the other sign.
 
 pub mod circuit;
 pub mod keys;

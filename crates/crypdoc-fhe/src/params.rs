@@ -15,17 +15,24 @@
 //!   encryption under the big key has variance ~2^32.4 (in 2^64 units), times ||W1_j||^2
 //!   (~2^12 for 1024 weights in -4..3) is ~2^44, against ~2^100 for the 2-norm-5 budget of
 //!   bootstrapped inputs. So the stated failure probability applies to any unit whose phase is at
-//!   least 2^-6 of the torus from the sign boundaries, and in practice (noise standard deviation
-//!   after key switch and modulus switch about 2^-9.5) the sign is reliable down to ~2^-8.
+//!   least 2^-6 of the torus from the sign boundaries, and in practice the sign is reliable down
+//!   to ~2^-7.5: the noise at the blind rotation has a standard deviation of about 2^-9.7 of
+//!   the torus, almost all of it from the modulus switch to 2N = 4096 (rounding 918 mask
+//!   coefficients), the key switch adding about 2^-11.
 //!
-//! The modulus-switch noise reduction that shortint applies (`CenteredMeanNoiseReduction`) is
-//! a mean correction; this crate instead centres the decision boundary explicitly (half a
-//! modulus-switch step, see [`crate::circuit`]).
+//! The set's modulus switch is `CenteredMeanNoiseReduction`; this crate applies it the same way
+//! (the expected rounding error is added to the body, halving the variance) and also centres
+//! the decision boundary (half a modulus-switch step), see [`crate::circuit`].
+//!
+//! No published set makes the sign of a 1024-input unit exact: the boundary is blurred by
+//! ~2^-9.7 of the torus, i.e. by about 1/400 of a unit's calibrated range, so a scan with a unit
+//! that close to zero may get the other sign than the plaintext reference. The 3-bit set
+//! (N = 8192) would narrow the blur by 4x at about 8x the cost per bootstrap.
 
 use tfhe::core_crypto::prelude::*;
 
 /// The identifier carried by every key, ciphertext and result; a mismatch is an error.
-pub const PARAMETER_ID: &str = "tfhe-1.8:V1_8_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128:sign-mlp-v1";
+pub const PARAMETER_ID: &str = "tfhe-1.8:V1_8_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128:sign-mlp-v2";
 
 /// Base-2 log of the published bootstrap failure probability of [`PARAMETER_ID`]'s set.
 pub const LOG2_P_FAIL: f64 = -129.581;

@@ -176,8 +176,9 @@ pub struct Evaluation {
     pub ece: f64,
     /// Mean negative log-likelihood of the calibrated probabilities.
     pub nll: f64,
-    /// Fraction of hidden pre-activations with `|pre| < hidden_accumulator_bound() / 256`, where
-    /// the encrypted sign is unreliable.
+    /// Fraction of hidden pre-activations with `|pre_j| < hidden_range(j) / 64`: within 2^-7 of
+    /// the torus (about 5 standard deviations of the bootstrap's noise) of the sign boundary in
+    /// the encrypted circuit, where its sign may differ from the reference.
     pub near_zero_fraction: f64,
     /// Fraction of images whose predicted class could change if every hidden unit in that band
     /// flipped its sign the worst possible way (the encrypted result's risk of disagreeing).
@@ -252,7 +253,8 @@ pub fn evaluate_probabilities(
 /// Evaluates the integer reference inference of `model` on `samples` (labels must index the
 /// model's classes).
 pub fn evaluate_model(model: &QuantizedModel, samples: &[&Sample]) -> Result<Evaluation, crate::ModelError> {
-    let band = model.hidden_accumulator_bound() as f64 / 256.0;
+    let bands: Vec<f64> = (0..model.hidden.outputs).map(|j| model.hidden_range(j) as f64 / 64.0).collect();
+    let near_boundary = |j: usize, pre: i64| (pre.unsigned_abs() as f64) < bands[j];
     let mut near = 0usize;
     let mut at_risk = 0usize;
     let mut total = 0usize;
@@ -260,12 +262,12 @@ pub fn evaluate_model(model: &QuantizedModel, samples: &[&Sample]) -> Result<Eva
     let mut labels = Vec::with_capacity(samples.len());
     for s in samples {
         let out = model.infer(&s.pixels)?;
-        near += out.pre_activations.iter().filter(|p| (p.unsigned_abs() as f64) < band).count();
+        near += out.pre_activations.iter().enumerate().filter(|(j, p)| near_boundary(*j, **p)).count();
         total += out.pre_activations.len();
         let (pred, _) = model.predict(&out.logits);
         let risky = (0..model.output.outputs).filter(|c| *c != pred).any(|c| {
             let worst: i64 = (0..model.hidden.outputs)
-                .filter(|j| (out.pre_activations[*j].unsigned_abs() as f64) < band)
+                .filter(|j| near_boundary(*j, out.pre_activations[*j]))
                 .map(|j| 2 * (i64::from(model.output.row(pred)[j]) - i64::from(model.output.row(c)[j])).abs())
                 .sum();
             worst >= out.logits[pred] - out.logits[c]

@@ -55,6 +55,9 @@ pub struct TrainConfig {
     pub mirror: bool,
     /// Fraction of (centred) input pixels zeroed at random in each training step.
     pub input_dropout: f64,
+    /// Headroom of the calibrated hidden range over the largest training pre-activation
+    /// ([`QuantizedModel::calibrate_hidden_range`]).
+    pub range_headroom: f64,
 }
 
 impl Default for TrainConfig {
@@ -74,6 +77,7 @@ impl Default for TrainConfig {
             margin_factor: 2.0,
             mirror: true,
             input_dropout: 0.2,
+            range_headroom: 0.125,
         }
     }
 }
@@ -297,6 +301,7 @@ fn export(q: &Quantised, p: &Params, d: &Dims, config: &TrainConfig, classes: &[
         output,
         logit_scale: f64::from(q.s2),
         temperature: 1.0,
+        hidden_range: Vec::new(),
     };
     model.model_id = model.compute_id();
     model
@@ -600,7 +605,9 @@ pub fn train(
         labels.push(s.label);
     }
     model.temperature = fit_temperature(&logits, &labels);
-    model.model_id = model.compute_id();
+    // On the training images as they are (not mirrored): what a scan from the same scanners
+    // reaches, and nothing from the validation split.
+    model.calibrate_hidden_range(train_set.iter().map(|s| s.pixels.as_slice()), config.range_headroom)?;
     model.validate()?;
     let evaluation = evaluate_model(&model, &validation)?;
     let int_train_accuracy = accuracy(&model, &train_set)?;
