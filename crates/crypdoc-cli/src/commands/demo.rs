@@ -1,9 +1,8 @@
 //! `crypdoc demo`: the whole lifecycle on a fresh local chain, as the hospital, five doctors and
 //! anyone finalizing would run it, with every step printed.
 //!
-//! Everything is real: the shipped classifier, also evaluated on the encrypted scan (tfhe-rs,
-//! server key only; the bounty is priced from its plaintext reference until the encrypted
-//! result agrees reliably, issue 5), anvil and the deployed contracts, the sealed scan in the
+//! Everything is real: the shipped classifier evaluated on the encrypted scan (tfhe-rs, server
+//! key only), which prices the bounty, with its plaintext reference beside it as a check, anvil and the deployed contracts, the sealed scan in the
 //! embedded content-addressed store, wallet-derived doctor keys, HPKE-wrapped scan keys released
 //! by the hospital's agent node, commit-reveal with wallet-derived salts, payouts and
 //! reputation. Only the doctors' readings are simulated.
@@ -135,33 +134,34 @@ impl DemoArgs {
             &format!("scan sealed (XChaCha20-Poly1305) and stored: {cid} ({} bytes plaintext)", scan.len()),
         );
 
-        // The model also runs on the encrypted scan (encrypt, evaluate with the server key alone,
-        // decrypt). Its decrypted logits do not yet match the plaintext reference reliably
-        // (issue 5), so the bounty is priced from the reference, the encrypted result beside it.
+        // The model runs on the encrypted scan (encrypt, evaluate with the server key alone,
+        // decrypt) and its result prices the bounty. The plaintext reference is printed beside
+        // it: the class agrees on 99.5% of validation scans, the exact logits on 86% (a unit
+        // within the bootstrap's noise of its sign boundary can flip, see crypdoc-fhe).
         let model = QuantizedModel::load(&self.model)?;
         let pixels = preprocess_bytes(&scan, InputSpec::of(&model))?;
         let reference = model.infer(&pixels)?;
-        let (class, probability) = model.predict(&reference.logits);
+        let (reference_class, reference_probability) = model.predict(&reference.logits);
         let fhe = crypdoc_fhe::predict_encrypted(&model, &pixels, &global.state_dir.join("fhe-keys"))?;
         let logits_match = fhe.logits == reference.logits;
         step(
             json_out,
             started,
             &format!(
-                "model: {} at {:.1}%; on the encrypted scan: {} at {:.1}% (logits {}; encrypt {:.0} ms, evaluate {:.0} ms, upload {} KB)",
-                model.classes[class],
-                probability * 100.0,
+                "model on the encrypted scan: {} at {:.1}% (encrypt {:.0} ms, evaluate {:.0} ms, upload {} KB); plaintext reference: {} at {:.1}%, logits {}",
                 fhe.label,
                 fhe.confidence * 100.0,
-                if logits_match { "identical" } else { "differ" },
                 fhe.timings_ms.encrypt,
                 fhe.timings_ms.evaluate,
-                fhe.sizes_bytes.input / 1024
+                fhe.sizes_bytes.input / 1024,
+                model.classes[reference_class],
+                reference_probability * 100.0,
+                if logits_match { "identical" } else { "differ" },
             ),
         );
         let set = DiagnosisSet::Binary;
-        let predicted = set.code(&model.classes[class])?;
-        let confidence = ConfidenceBps::from_probability(probability)?;
+        let predicted = set.code(&fhe.label)?;
+        let confidence = ConfidenceBps::from_probability(fhe.confidence)?;
         let policy = BountyPolicy::dev_default();
         let bounty = policy.bounty(confidence, set.len())?;
         let spec = TaskSpec {
@@ -268,6 +268,9 @@ impl DemoArgs {
                 "encrypted": {
                     "class": fhe.label,
                     "confidence": fhe.confidence,
+                    "logits": fhe.logits,
+                    "reference_class": model.classes[reference_class],
+                    "reference_confidence": reference_probability,
                     "logits_match_reference": logits_match,
                     "timings_ms": fhe.timings_ms,
                     "sizes_bytes": fhe.sizes_bytes,
