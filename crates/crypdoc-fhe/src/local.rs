@@ -1,5 +1,6 @@
-//! The whole round trip in one process (the `--encrypted` command line path): cached keys,
-//! encrypt, evaluate on ciphertexts only, decrypt, with timings and sizes.
+//! The whole round trip (the `--encrypted` command line path): cached keys, encrypt, evaluate on
+//! ciphertexts only, decrypt, with timings and sizes. The evaluation is an [`Evaluator`]: in this
+//! process ([`InProcess`], what [`predict_encrypted`] uses) or on an inference worker.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,6 +26,9 @@ pub enum LocalError {
     /// A key, ciphertext or model problem.
     #[error(transparent)]
     Fhe(#[from] FheError),
+    /// The evaluator (an inference worker) failed.
+    #[error(transparent)]
+    Evaluator(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// A client key and its server key, generated once and cached on disk.
@@ -109,11 +113,12 @@ pub struct EncryptedPrediction {
 pub struct Timings {
     /// Key generation or loading.
     pub keys: f64,
-    /// Server key expansion (done once per key on a worker).
+    /// Making the server key usable: its expansion in process; on a worker, registering it
+    /// (upload and expansion), or only checking that the worker holds it.
     pub server_key_expand: f64,
     /// Client encryption including serialisation.
     pub encrypt: f64,
-    /// Server evaluation including decoding the upload.
+    /// Server evaluation including decoding the upload (on a worker: the HTTP round trip too).
     pub evaluate: f64,
     /// Client decryption.
     pub decrypt: f64,
@@ -134,24 +139,67 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
-/// Encrypts `pixels`, evaluates `model` with the server key alone, decrypts.
+/// The server side of the round trip: it holds only the server key.
+pub trait Evaluator {
+    /// Makes the server key usable (timed as `server_key_expand`): [`InProcess`] decodes and
+    /// expands it; a worker client registers it unless the worker already holds it. `key_bytes`
+    /// is `key.to_bytes()`, already computed for the size report.
+    fn prepare(&mut self, key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError>;
+
+    /// Evaluates `model` on the serialised [`EncryptedInput`] and returns the serialised
+    /// [`EncryptedLogits`] (timed as `evaluate`).
+    fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError>;
+}
+
+/// Evaluation in this process, from the serialised key and input exactly as a worker gets them.
+#[derive(Debug, Default)]
+pub struct InProcess {
+    server: Option<ServerKey>,
+}
+
+impl Evaluator for InProcess {
+    fn prepare(&mut self, _key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError> {
+        self.server = Some(CompressedServerKey::from_bytes(key_bytes)?.expand());
+        Ok(())
+    }
+
+    fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
+        let server = self.server.as_ref().ok_or_else(|| FheError::Malformed {
+            what: "server key",
+            detail: "evaluate called before prepare".into(),
+        })?;
+        Ok(server.evaluate(model, &EncryptedInput::from_bytes(input)?)?.to_bytes())
+    }
+}
+
+/// Encrypts `pixels`, evaluates `model` with the server key alone in this process, decrypts.
 pub fn predict_encrypted(
     model: &QuantizedModel,
     pixels: &[u8],
     key_dir: &Path,
+) -> Result<EncryptedPrediction, LocalError> {
+    predict_encrypted_with(model, pixels, key_dir, &mut InProcess::default())
+}
+
+/// Encrypts `pixels`, has `evaluator` evaluate `model` on the ciphertext, decrypts.
+pub fn predict_encrypted_with(
+    model: &QuantizedModel,
+    pixels: &[u8],
+    key_dir: &Path,
+    evaluator: &mut dyn Evaluator,
 ) -> Result<EncryptedPrediction, LocalError> {
     let t = Instant::now();
     let keys = load_or_generate_keys(key_dir)?;
     let keys_ms = ms(t);
     let server_key_bytes = keys.compressed.to_bytes();
     let t = Instant::now();
-    let server: ServerKey = CompressedServerKey::from_bytes(&server_key_bytes)?.expand();
+    evaluator.prepare(&keys.compressed, &server_key_bytes)?;
     let expand_ms = ms(t);
     let t = Instant::now();
     let upload = keys.client.encrypt(model, pixels)?.to_bytes();
     let encrypt_ms = ms(t);
     let t = Instant::now();
-    let download = server.evaluate(model, &EncryptedInput::from_bytes(&upload)?)?.to_bytes();
+    let download = evaluator.evaluate(model, &upload)?;
     let evaluate_ms = ms(t);
     let t = Instant::now();
     let prediction = keys.client.decrypt(model, &EncryptedLogits::from_bytes(&download)?)?;
