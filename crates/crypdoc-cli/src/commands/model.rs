@@ -92,6 +92,11 @@ pub(crate) struct PredictArgs {
     /// Where the FHE key pair is cached; defaults to `<state-dir>/fhe-keys`.
     #[arg(long)]
     keys: Option<PathBuf>,
+    /// With `--encrypted`: have an inference worker (`crypdoc-inference`) evaluate the
+    /// ciphertext instead of this process; its server key is registered first if the worker
+    /// does not hold it (a 30 MB upload).
+    #[arg(long, value_name = "URL", requires = "encrypted", env = "CRYPDOC_WORKER")]
+    worker: Option<String>,
 }
 
 impl ModelCommand {
@@ -264,14 +269,21 @@ impl PredictArgs {
             .with_context(|| format!("cannot use {}", self.scan.display()))?;
         if self.encrypted {
             let keys = self.keys.clone().unwrap_or_else(|| global.state_dir.join("fhe-keys"));
-            let value = crate::commands::encrypted::predict_encrypted(&model, &self.scan, &pixels, &keys)?;
+            let value = crate::commands::encrypted::predict_encrypted(
+                &model,
+                &self.scan,
+                &pixels,
+                &keys,
+                self.worker.as_deref(),
+            )?;
             emit(global.json, &value, || {
                 format!(
-                    "{}: {} (confidence {:.3}), encrypted: evaluate {:.0} ms, upload {} bytes",
+                    "{}: {} (confidence {:.3}), encrypted: evaluate {:.0} ms{}, upload {} bytes",
                     self.scan.display(),
                     value["class"].as_str().unwrap_or("?"),
                     value["confidence"].as_f64().unwrap_or(0.0),
                     value["timings_ms"]["evaluate"].as_f64().unwrap_or(0.0),
+                    self.worker.as_deref().map(|url| format!(" on {url}")).unwrap_or_default(),
                     value["sizes_bytes"]["input"]
                 )
             });
