@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest as _, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -66,8 +65,6 @@ struct Shared {
 pub struct Worker {
     shared: Arc<Shared>,
 }
-
-type Body = Result<Bytes, BytesRejection>;
 
 impl Worker {
     /// A worker serving `models` (each checked against the encrypted circuit), reading inputs by
@@ -274,8 +271,19 @@ fn parse_key_id(key_id: &str) -> Result<String, ApiError> {
     }
 }
 
-fn read_body(body: Body, what: &'static str, limit: usize) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
+/// Reads the body, refusing it before reading anything when its declared length is over
+/// `limit` (a client that sent `Expect: 100-continue` then never sends it), and while reading
+/// when an undeclared length goes over (the route's [`DefaultBodyLimit`]).
+async fn read_body(request: Request, what: &'static str, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge { what, limit });
+    }
+    Bytes::from_request(request, &()).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge { what, limit }
         } else {
@@ -288,9 +296,9 @@ fn octets(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))], bytes).into_response()
 }
 
-async fn register(State(worker): State<Worker>, body: Body) -> Response {
+async fn register(State(worker): State<Worker>, request: Request) -> Response {
     let result = async {
-        let bytes = read_body(body, "server key", worker.shared.config.max_key_bytes)?;
+        let bytes = read_body(request, "server key", worker.shared.config.max_key_bytes).await?;
         let _permit = worker
             .shared
             .registrations
@@ -319,9 +327,9 @@ async fn key_status(State(worker): State<Worker>, Path(key_id): Path<String>) ->
     worker.finish("key", result)
 }
 
-async fn infer(State(worker): State<Worker>, Path(key_id): Path<String>, body: Body) -> Response {
+async fn infer(State(worker): State<Worker>, Path(key_id): Path<String>, request: Request) -> Response {
     let result = async {
-        let bytes = read_body(body, "encrypted input", worker.shared.config.max_input_bytes)?;
+        let bytes = read_body(request, "encrypted input", worker.shared.config.max_input_bytes).await?;
         let logits = worker.evaluate(&key_id, &bytes).await?;
         Ok(octets(logits.to_bytes()))
     }

@@ -104,6 +104,26 @@ async fn post_raw(url: &str, path: &str, body: Vec<u8>) -> (u16, Value, reqwest:
     (status, value, headers)
 }
 
+/// Sends only the head of a request declaring a body of `length` bytes and returns the status
+/// and JSON body of the answer: an oversized body is refused before a byte of it is sent. (A
+/// client that sends the body anyway may see the connection closed before it reads the answer.)
+async fn declare_only(url: &str, path: &str, length: usize) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = url.strip_prefix("http://").unwrap();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    tokio::time::timeout(Duration::from_secs(10), read).await.expect("an answer without the body").unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
 fn metric(text: &str, line_start: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(line_start).and_then(|rest| rest.strip_prefix(' ')))
@@ -192,8 +212,9 @@ async fn refusals_are_named_with_their_status() {
     assert!(message.contains("client key"), "{message}");
     // Garbage and oversized keys (the limit is 1 MiB here; a real key is 30 MB).
     refused(400, "bad_key", post_raw(url, "/v1/keys", b"hello".to_vec()).await);
-    let message = refused(413, "too_large", post_raw(url, "/v1/keys", keys.compressed.to_bytes()).await);
-    assert!(message.contains("1048576"), "{message}");
+    let (status, body) = declare_only(url, "/v1/keys", keys.compressed.to_bytes().len()).await;
+    assert_eq!((status, body["error"].as_str()), (413, Some("too_large")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("1048576"), "{body}");
 
     // This worker cannot take a real key: the refusals that need one run on a second worker.
     let input = encrypted(keys, model(), confident_pixels());
@@ -229,8 +250,9 @@ async fn refusals_are_named_with_their_status() {
     // Another kind of object where an input belongs.
     let message = refused(400, "bad_input", post_raw(url, &path, other_key_pair().client.to_bytes()).await);
     assert!(message.contains("expected encrypted input"), "{message}");
-    let message = refused(413, "too_large", post_raw(url, &path, vec![0; 70_000]).await);
-    assert!(message.contains("65536"), "{message}");
+    let (status, body) = declare_only(url, &path, 70_000).await;
+    assert_eq!((status, body["error"].as_str()), (413, Some("too_large")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("65536"), "{body}");
 
     // Well-formed, but for another model, or under another key.
     let other_model = QuantizedModel::random(7, 32, 16, 2);
