@@ -64,6 +64,11 @@ fn post_args<'a>(scan: &'a str, predicted: &'a str, confidence: &'a str, extra: 
     args
 }
 
+/// `task post` as the hospital with `--scan`, priced by `model` on the encrypted scan.
+fn model_post_args<'a>(scan: &'a str, model: &'a str) -> Vec<&'a str> {
+    vec!["task", "post", "-a", "hospital", "--scan", scan, "--model", model]
+}
+
 impl Drop for Cli {
     fn drop(&mut self) {
         let _ = self.command(&["dev", "down"]).output();
@@ -170,6 +175,38 @@ fn bad_input_gets_one_clear_line() {
 
     let err = cli.error(&["task", "show", "1", "--rpc-url", "http://127.0.0.1:1"]);
     assert!(err.contains("cannot reach the chain at http://127.0.0.1:1"), "{err}");
+
+    // Priced by the classifier on the encrypted scan; an unreadable scan is refused before
+    // anything is stored or escrowed.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
+    let model = model.to_str().unwrap();
+    let err = cli.error(&model_post_args(not_an_image.to_str().unwrap(), model));
+    assert!(err.contains("as a scan: cannot decode image"), "{err}");
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--model",
+        model,
+        "--predicted",
+        "tumor",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert_eq!(cli.json(&["task", "list"]).as_array().unwrap().len(), 1, "nothing was posted");
+
+    let tumor = sample("yes/y2.jpg");
+    let posted = cli.json(&model_post_args(&tumor, model));
+    assert_eq!(posted["task"], "2");
+    assert_eq!(posted["model"]["encrypted"], true);
+    let plaintext = cli.json(&["model", "predict", "--model", model, &tumor]);
+    assert_eq!(posted["model"]["class"], plaintext["class"], "encrypted and plaintext agree on this scan");
+    assert_eq!(posted["predicted"], "tumor", "the model's \"yes\" is the binary set's tumor");
+    let bps = posted["confidence_bps"].as_u64().unwrap();
+    let expected = (posted["model"]["confidence"].as_f64().unwrap() * 10_000.0).round() as u64;
+    assert!(bps.abs_diff(expected) <= 1, "confidence {bps} bps from {expected}");
 }
 
 #[test]

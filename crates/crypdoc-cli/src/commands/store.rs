@@ -6,6 +6,7 @@ use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use crypdoc_contracts::MarketClient;
 use crypdoc_hospital::{release_scan_key, seal_and_store, ScanKeys, ScanMetadata};
+use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
 use crypdoc_storage::{
     open_scan_for_doctor, BlobStore, Cid, DoctorKeyPair, Store, WrappedKey, DOCTOR_KEY_MESSAGE,
 };
@@ -14,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use crate::{
     args::GlobalArgs,
-    commands::task::{PostArgs, TOKEN_DECIMALS},
+    commands::{
+        encrypted::predict_encrypted,
+        task::{PostArgs, TOKEN_DECIMALS},
+    },
     context::write_atomic,
     output::{emit, units},
 };
@@ -135,25 +139,57 @@ pub(crate) async fn read_task_scan(
 
 pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::Result<()> {
     let client = global.connect().await?;
-    let cid = match (&args.scan, &args.scan_cid) {
-        (Some(path), _) => {
-            let scan = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let scan = match &args.scan {
+        Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        None => None,
+    };
+    // The prediction comes first: a scan the model cannot read is refused before anything is
+    // stored or escrowed.
+    let (predicted, confidence, model) = match (&args.model, &scan, &args.predicted, args.confidence) {
+        (Some(model_path), Some(scan), _, _) => {
+            let scan_path = args.scan.as_deref().unwrap_or(model_path);
+            let model = QuantizedModel::load(model_path)?;
+            let pixels = preprocess_bytes(scan, InputSpec::of(&model))
+                .with_context(|| format!("cannot read {} as a scan", scan_path.display()))?;
+            let value = predict_encrypted(
+                &model,
+                scan_path,
+                &pixels,
+                &global.state_dir.join("fhe-keys"),
+                args.worker.as_deref(),
+            )?;
+            let class = value["class"].as_str().context("encrypted prediction without a class")?.to_owned();
+            let confidence =
+                value["confidence"].as_f64().context("encrypted prediction without a confidence")?;
+            (class, confidence, Some(value))
+        }
+        (None, _, Some(predicted), Some(confidence)) => (predicted.clone(), confidence, None),
+        _ => bail!("pass --model MODEL with --scan FILE, or --predicted and --confidence"),
+    };
+    let cid = match (&scan, &args.scan_cid) {
+        (Some(scan), _) => {
             let store = open_store(global, None)?;
-            seal_and_store(&store, &scan_keys(global), &scan).await?.to_string()
+            seal_and_store(&store, &scan_keys(global), scan).await?.to_string()
         }
         (None, Some(cid)) => cid.parse::<Cid>()?.to_string(),
         (None, None) => bail!("pass --scan FILE or --scan-cid CID"),
     };
-    let spec = args.spec(cid.clone())?;
+    let spec = args.spec(cid.clone(), &predicted, confidence)?;
+    let diagnosis = args.set.name(spec.predicted_class)?;
     let token = client.token(args.token)?;
     let (id, tx) = client.post_task(&spec, token).await?;
-    let value = json!({
+    let mut value = json!({
         "task": id.to_string(), "scan_cid": cid, "bounty": spec.bounty.to_string(),
+        "predicted": diagnosis, "confidence_bps": spec.confidence.get(),
         "min_reputation": spec.min_reputation, "tx": tx,
     });
+    if let Some(model) = model {
+        value["model"] = model;
+    }
     emit(global.json, &value, || {
         format!(
-            "posted task {id}: bounty {} tUSD, {} seats, quorum {}, min reputation {} (scan {cid}, tx {tx})",
+            "posted task {id}: {diagnosis} at {}, bounty {} tUSD, {} seats, quorum {}, min reputation {} (scan {cid}, tx {tx})",
+            spec.confidence,
             units(U256::from(spec.bounty), TOKEN_DECIMALS),
             spec.seats,
             spec.quorum,

@@ -16,7 +16,7 @@ use crate::{
 #[derive(Debug, Subcommand)]
 pub(crate) enum TaskCommand {
     /// Post a task (hospital): seal and store the scan, escrow the bounty.
-    Post(PostArgs),
+    Post(Box<PostArgs>),
     /// List every task with its phase and bounty.
     List,
     /// Show one task: phase, deadlines, seats and votes.
@@ -47,12 +47,19 @@ pub(crate) struct PostArgs {
     /// Diagnosis set: binary or four-class.
     #[arg(long, default_value = "binary")]
     pub(crate) set: DiagnosisSet,
-    /// The model's predicted diagnosis (name or code).
-    #[arg(long)]
-    pub(crate) predicted: String,
-    /// The model's calibrated confidence in the prediction, 0..1.
-    #[arg(long)]
-    pub(crate) confidence: f64,
+    /// The model's predicted diagnosis (name or code), when not running `--model` here.
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    pub(crate) predicted: Option<String>,
+    /// The model's calibrated confidence in the prediction, 0..1, when not running `--model`.
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    pub(crate) confidence: Option<f64>,
+    /// Run this classifier on the encrypted scan (FHE: encrypted here, evaluated with the server
+    /// key alone, decrypted here) and price the bounty from its prediction.
+    #[arg(long, requires = "scan")]
+    pub(crate) model: Option<PathBuf>,
+    /// Have the encrypted evaluation done by this inference worker instead of in this process.
+    #[arg(long, requires = "model")]
+    pub(crate) worker: Option<String>,
     /// Number of doctors.
     #[arg(long, default_value_t = 5)]
     pub(crate) seats: u8,
@@ -89,9 +96,15 @@ pub(crate) fn parse_tokens(text: &str) -> anyhow::Result<u128> {
 }
 
 impl PostArgs {
-    /// The task this post asks for, priced by the dev policy unless given explicitly.
-    pub(crate) fn spec(&self, scan_cid: String) -> anyhow::Result<TaskSpec> {
-        let confidence = ConfidenceBps::from_probability(self.confidence)?;
+    /// The task this post asks for, for the model's `predicted` diagnosis at `confidence`, priced
+    /// by the dev policy unless given explicitly.
+    pub(crate) fn spec(
+        &self,
+        scan_cid: String,
+        predicted: &str,
+        confidence: f64,
+    ) -> anyhow::Result<TaskSpec> {
+        let confidence = ConfidenceBps::from_probability(confidence)?;
         let policy = BountyPolicy::dev_default();
         let bounty = match &self.bounty {
             Some(text) => parse_tokens(text)?,
@@ -100,7 +113,7 @@ impl PostArgs {
         let spec = TaskSpec {
             scan_cid,
             diagnosis_set: self.set,
-            predicted_class: self.set.code(&self.predicted)?,
+            predicted_class: self.set.code(predicted)?,
             confidence,
             seats: self.seats,
             quorum: self.quorum.unwrap_or(TaskSpec::majority(self.seats)),
