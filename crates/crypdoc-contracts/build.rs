@@ -10,7 +10,10 @@ const ARTIFACTS: &[&str] = &[
 ];
 
 fn main() {
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../out");
+    // Read when the script runs, not baked in when it is compiled: a build script binary can be
+    // reused from a target directory shared with another checkout.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let out = Path::new(&manifest_dir).join("../../out");
     for artifact in ARTIFACTS {
         let path = out.join(artifact);
         println!("cargo:rerun-if-changed={}", path.display());
