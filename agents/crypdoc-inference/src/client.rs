@@ -329,10 +329,7 @@ impl Evaluator for WorkerEvaluator<'_> {
     }
 
     fn evaluate(&mut self, _model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
-        let key_id = self.key_id.clone().ok_or_else(|| FheError::Malformed {
-            what: "server key",
-            detail: "evaluate called before prepare".into(),
-        })?;
+        let key_id = self.key_id.clone().ok_or(LocalError::NotPrepared)?;
         let logits = self.block(self.client.infer_bytes(&key_id, Bytes::copy_from_slice(input)))?;
         Ok(logits.to_bytes())
     }

@@ -29,6 +29,9 @@ pub enum LocalError {
     /// The evaluator (an inference worker) failed.
     #[error(transparent)]
     Evaluator(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// [`Evaluator::evaluate`] was called before [`Evaluator::prepare`] gave it a server key.
+    #[error("the evaluator has no server key: evaluate was called before prepare")]
+    NotPrepared,
 }
 
 /// A client key and its server key, generated once and cached on disk.
@@ -164,10 +167,7 @@ impl Evaluator for InProcess {
     }
 
     fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
-        let server = self.server.as_ref().ok_or_else(|| FheError::Malformed {
-            what: "server key",
-            detail: "evaluate called before prepare".into(),
-        })?;
+        let server = self.server.as_ref().ok_or(LocalError::NotPrepared)?;
         Ok(server.evaluate(model, &EncryptedInput::from_bytes(input)?)?.to_bytes())
     }
 }
