@@ -5,14 +5,18 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {ReputationToken} from "./ReputationToken.sol";
 import {IDiagnosisMarket} from "./interfaces/IDiagnosisMarket.sol";
 import {IDoctorRegistry} from "./interfaces/IDoctorRegistry.sol";
 import {IReputationToken} from "./interfaces/IReputationToken.sol";
 
 /// @title DiagnosisMarket
 /// @notice Task escrow, seats, commit-reveal voting, finalisation and pull payouts.
-contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
+/// @dev Every state-changing entry point is `nonReentrant` (transient storage), so a token that
+/// calls back on transfer cannot act on a task halfway through a call.
+contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice The role allowed to pause new tasks and seats.
@@ -23,14 +27,22 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     uint8 public constant MAX_CLASSES = 16;
     /// @notice Reputation minted to each doctor who agreed with a final diagnosis.
     uint256 public constant REPUTATION_PER_AGREEMENT = 1;
+    /// @inheritdoc IDiagnosisMarket
+    uint8 public constant MIN_REPUTATION_SEATS = 3;
+    /// @inheritdoc IDiagnosisMarket
+    uint40 public constant MAX_COMMIT_WINDOW = 30 days;
+    /// @inheritdoc IDiagnosisMarket
+    uint40 public constant MAX_REVEAL_WINDOW = 30 days;
+    /// @inheritdoc IDiagnosisMarket
+    uint40 public constant FILL_WINDOW = 7 days;
 
-    /// @notice Accreditation and encryption keys of doctors.
-    IDoctorRegistry public immutable registry;
-    /// @notice Reputation minted on agreement and required by high-bounty tasks.
-    IReputationToken public immutable reputation;
+    IDoctorRegistry private immutable _registry;
+    IReputationToken private immutable _reputation;
 
     /// @inheritdoc IDiagnosisMarket
     uint256 public taskCount;
+    /// @inheritdoc IDiagnosisMarket
+    uint40 public minReputationWindow;
 
     /// @dev A task as stored: the fields of {Task} repacked so that each call reads as few slots
     /// as possible, plus the head of the task's seat list.
@@ -48,16 +60,18 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         // slot 1: read by claimSeat
         address token;
         uint96 stakePerSeat;
-        // slot 2: read by claimSeat
+        // slot 2: read by claimSeat (and by commit while seats are free)
         address poster;
-        uint64 minReputation;
-        uint16 confidenceBps;
-        uint8 predictedClass;
+        uint32 minReputation;
+        uint40 fillDeadline;
         uint8 outcome;
         // slot 3: read by reveal after the commit deadline, and by finalize
         uint96 bounty;
         uint40 revealDeadline;
         uint8 agreeing;
+        uint16 confidenceBps;
+        uint8 predictedClass;
+        bool earnsReputation;
         // slot 4
         bytes32 scanDigest;
     }
@@ -79,15 +93,19 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     mapping(uint256 taskId => mapping(address doctor => bytes32)) private _sealedCommitments;
     mapping(address account => mapping(address token => uint256)) private _credits;
     mapping(address token => bool) private _allowedTokens;
+    mapping(address token => uint96) private _minReputationBounty;
 
     /// @param admin Holder of the admin and pauser roles.
-    /// @param registry_ The doctor registry.
-    /// @param reputation_ The reputation token; this market needs its minter role.
-    constructor(address admin, IDoctorRegistry registry_, IReputationToken reputation_) {
-        registry = registry_;
-        reputation = reputation_;
+    /// @param registry_ The registry of doctors and hospitals.
+    /// @dev Creates the reputation token with this market as its only minter, for good: nobody
+    /// can revoke the market's right to mint and so freeze finalize.
+    constructor(address admin, IDoctorRegistry registry_) {
+        _registry = registry_;
+        _reputation = new ReputationToken(address(this));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
+        minReputationWindow = 1 hours;
+        emit MinReputationWindowSet(1 hours);
     }
 
     // ------------------------------------------------------------------ admin
@@ -96,6 +114,19 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _allowedTokens[token] = allowed;
         emit TokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc IDiagnosisMarket
+    function setMinReputationBounty(address token, uint96 minBounty) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _minReputationBounty[token] = minBounty;
+        emit MinReputationBountySet(token, minBounty);
+    }
+
+    /// @inheritdoc IDiagnosisMarket
+    function setMinReputationWindow(uint40 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (window > MAX_COMMIT_WINDOW) revert ReputationWindowTooLong(window, MAX_COMMIT_WINDOW);
+        minReputationWindow = window;
+        emit MinReputationWindowSet(window);
     }
 
     /// @inheritdoc IDiagnosisMarket
@@ -111,10 +142,28 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     // -------------------------------------------------------------- lifecycle
 
     /// @inheritdoc IDiagnosisMarket
-    function postTask(TaskParams calldata params) external whenNotPaused returns (uint256 taskId) {
+    function postTask(TaskParams calldata params)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 taskId)
+    {
+        if (!_registry.isAccreditedHospital(msg.sender)) {
+            revert HospitalNotAccredited(msg.sender);
+        }
         _validate(params);
 
+        // The bounty arrives before the task exists, so there is never an unfunded task; the
+        // escrow must hold exactly what the task promises, so fee-on-transfer tokens are refused.
+        _pull(params.token, params.bounty);
+
         taskId = ++taskCount;
+        uint256 commitWindow = params.commitDeadline - block.timestamp;
+        bool earnsReputation = params.seats >= MIN_REPUTATION_SEATS && commitWindow >= minReputationWindow;
+        if (earnsReputation) {
+            uint96 minBounty = _minReputationBounty[params.token];
+            earnsReputation = minBounty != 0 && params.bounty >= minBounty;
+        }
         TaskRecord storage task = _tasks[taskId];
         task.poster = msg.sender;
         task.commitDeadline = params.commitDeadline;
@@ -129,6 +178,9 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         task.bounty = params.bounty;
         task.stakePerSeat = params.stakePerSeat;
         task.minReputation = params.minReputation;
+        task.fillDeadline =
+            commitWindow > FILL_WINDOW ? uint40(block.timestamp + FILL_WINDOW) : params.commitDeadline;
+        task.earnsReputation = earnsReputation;
         task.scanDigest = keccak256(bytes(params.scanCid));
         emit TaskPosted(
             taskId,
@@ -140,29 +192,23 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
             params.predictedClass,
             params.confidenceBps,
             params.seats,
-            params.quorum
+            params.quorum,
+            earnsReputation
         );
-
-        // Escrow must hold exactly what the task promises, so fee-on-transfer tokens are refused.
-        IERC20 token = IERC20(params.token);
-        uint256 balanceBefore = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), params.bounty);
-        uint256 received = token.balanceOf(address(this)) - balanceBefore;
-        if (received != params.bounty) revert FeeOnTransferToken(params.token, params.bounty, received);
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function claimSeat(uint256 taskId) external whenNotPaused {
+    function claimSeat(uint256 taskId) external whenNotPaused nonReentrant {
         TaskRecord storage task = _existing(taskId);
         _requirePhase(taskId, task, Phase.Commit);
         if (task.filled == task.seats) revert NoFreeSeat(taskId);
         if (msg.sender == task.poster) revert PosterCannotClaim(taskId);
         Ballot storage ballot = _ballots[taskId][msg.sender];
         if (ballot.seat != 0) revert AlreadySeated(taskId, msg.sender);
-        if (!registry.canServe(msg.sender)) revert DoctorCannotServe(msg.sender);
+        if (!_registry.canServe(msg.sender)) revert DoctorCannotServe(msg.sender);
         uint256 minReputation = task.minReputation;
         if (minReputation != 0) {
-            uint256 held = reputation.balanceOf(msg.sender);
+            uint256 held = _reputation.balanceOf(msg.sender);
             if (held < minReputation) revert InsufficientReputation(msg.sender, held, minReputation);
         }
 
@@ -174,12 +220,14 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         _sealedCommitments[taskId][msg.sender] = ~bytes32(0);
         emit SeatClaimed(taskId, msg.sender, seat);
 
+        // A stake that arrives short would be credited in full at finalize and leave the last
+        // withdrawal unpaid, so it is measured like the bounty.
         uint256 stake = task.stakePerSeat;
-        if (stake != 0) IERC20(task.token).safeTransferFrom(msg.sender, address(this), stake);
+        if (stake != 0) _pull(task.token, stake);
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function releaseKey(uint256 taskId, address doctor, bytes calldata wrappedKey) external {
+    function releaseKey(uint256 taskId, address doctor, bytes calldata wrappedKey) external nonReentrant {
         TaskRecord storage task = _existing(taskId);
         if (msg.sender != task.poster) revert NotPoster(taskId, msg.sender);
         if (task.status != Status.Active) revert TaskClosed(taskId, task.status);
@@ -189,7 +237,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function commit(uint256 taskId, bytes32 commitment) external {
+    function commit(uint256 taskId, bytes32 commitment) external nonReentrant {
         TaskRecord storage task = _existing(taskId);
         _requirePhase(taskId, task, Phase.Commit);
         if (_ballots[taskId][msg.sender].seat == 0) revert NotSeated(taskId, msg.sender);
@@ -202,7 +250,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function reveal(uint256 taskId, uint8 diagnosis, bytes32 salt) external {
+    function reveal(uint256 taskId, uint8 diagnosis, bytes32 salt) external nonReentrant {
         TaskRecord storage task = _existing(taskId);
         _requirePhase(taskId, task, Phase.Reveal);
         Ballot storage ballot = _ballots[taskId][msg.sender];
@@ -222,7 +270,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function finalize(uint256 taskId) external {
+    function finalize(uint256 taskId) external nonReentrant {
         TaskRecord storage task = _existing(taskId);
         _requirePhase(taskId, task, Phase.Finalizable);
 
@@ -237,7 +285,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     }
 
     /// @inheritdoc IDiagnosisMarket
-    function withdraw(address token) external returns (uint256 amount) {
+    function withdraw(address token) external nonReentrant returns (uint256 amount) {
         amount = _credits[msg.sender][token];
         if (amount == 0) revert NothingToWithdraw(msg.sender, token);
         _credits[msg.sender][token] = 0;
@@ -250,10 +298,25 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
     /// @inheritdoc IDiagnosisMarket
     function commitmentOf(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt)
         external
-        pure
+        view
         returns (bytes32)
     {
         return _commitment(taskId, doctor, diagnosis, salt);
+    }
+
+    /// @inheritdoc IDiagnosisMarket
+    function minReputationBounty(address token) external view returns (uint96) {
+        return _minReputationBounty[token];
+    }
+
+    /// @inheritdoc IDiagnosisMarket
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IDiagnosisMarket
+    function reputation() external view returns (address) {
+        return address(_reputation);
     }
 
     /// @inheritdoc IDiagnosisMarket
@@ -277,6 +340,8 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         task.bounty = r.bounty;
         task.stakePerSeat = r.stakePerSeat;
         task.minReputation = r.minReputation;
+        task.fillDeadline = r.fillDeadline;
+        task.earnsReputation = r.earnsReputation;
         task.scanDigest = r.scanDigest;
     }
 
@@ -331,6 +396,20 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         if (params.commitDeadline <= block.timestamp || params.revealDeadline <= params.commitDeadline) {
             revert InvalidDeadlines(params.commitDeadline, params.revealDeadline, block.timestamp);
         }
+        // Bounded windows: a seated doctor's stake is never locked for longer than both together.
+        uint256 commitWindow = params.commitDeadline - block.timestamp;
+        if (commitWindow > MAX_COMMIT_WINDOW) revert WindowTooLong(commitWindow, MAX_COMMIT_WINDOW);
+        uint256 revealWindow = params.revealDeadline - params.commitDeadline;
+        if (revealWindow > MAX_REVEAL_WINDOW) revert WindowTooLong(revealWindow, MAX_REVEAL_WINDOW);
+    }
+
+    /// @dev Pulls `amount` of `token` from the caller and checks that exactly that much arrived.
+    function _pull(address token, uint256 amount) private {
+        IERC20 erc20 = IERC20(token);
+        uint256 balanceBefore = erc20.balanceOf(address(this));
+        erc20.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = erc20.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert FeeOnTransferToken(token, amount, received);
     }
 
     function _existing(uint256 taskId) private view returns (TaskRecord storage task) {
@@ -347,12 +426,16 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         Status status = task.status;
         if (status == Status.Active) {
             uint256 seats = task.seats;
+            // Free seats: claims and commits until the fill deadline (never after the commit
+            // deadline), then anyone may cancel, so no stake waits long for strangers.
+            if (task.filled < seats) {
+                return block.timestamp < task.fillDeadline ? Phase.Commit : Phase.Finalizable;
+            }
             if (block.timestamp < task.commitDeadline) {
                 // Everyone seated and committed: nothing is left to wait for, so reveal opens early.
-                if (task.filled < seats || task.committed < seats) return Phase.Commit;
+                if (task.committed < seats) return Phase.Commit;
                 return task.revealed < seats ? Phase.Reveal : Phase.Finalizable;
             }
-            if (task.filled < seats) return Phase.Finalizable;
             if (block.timestamp < task.revealDeadline && task.revealed < seats) return Phase.Reveal;
             return Phase.Finalizable;
         }
@@ -376,7 +459,7 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         }
     }
 
-    /// @dev Seats still free at the commit deadline: nobody could vote blind in time, so
+    /// @dev Seats still free at the fill deadline: nobody could vote blind in time, so
     /// everyone gets back exactly what they put in.
     function _cancel(uint256 taskId, TaskRecord storage task, address[] memory seated) private {
         task.status = Status.Cancelled;
@@ -389,20 +472,31 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         _credit(taskId, task.poster, token, task.bounty);
     }
 
-    /// @dev No quorum: the poster gets the bounty back plus the stakes of those who never revealed.
+    /// @dev No quorum: the poster gets the bounty back; the doctors who revealed did the work, so
+    /// they get their stake back and share the stakes of those who never revealed. The split's
+    /// dust, or every forfeited stake when nobody revealed, goes to the poster.
     function _unresolve(uint256 taskId, TaskRecord storage task, address[] memory seated) private {
         task.status = Status.Unresolved;
         emit TaskFinalized(taskId, Status.Unresolved, 0, 0);
         address token = task.token;
         uint256 stake = task.stakePerSeat;
-        for (uint256 i; i < seated.length; ++i) {
-            if (_ballots[taskId][seated[i]].revealed) _credit(taskId, seated[i], token, stake);
+        uint256 revealed = task.revealed;
+        uint256 forfeited = stake * (seated.length - revealed);
+        uint256 share = 0;
+        uint256 dust = forfeited;
+        if (revealed != 0) {
+            share = forfeited / revealed;
+            dust = forfeited % revealed;
         }
-        _credit(taskId, task.poster, token, task.bounty + stake * (seated.length - task.revealed));
+        for (uint256 i; i < seated.length; ++i) {
+            if (_ballots[taskId][seated[i]].revealed) _credit(taskId, seated[i], token, stake + share);
+        }
+        _credit(taskId, task.poster, token, task.bounty + dust);
     }
 
-    /// @dev Quorum: the agreeing doctors share the bounty and the forfeited stakes, get their own
-    /// stake back and earn reputation; disagreeing revealers get their stake back.
+    /// @dev Quorum: the agreeing doctors share the bounty and the forfeited stakes and get their
+    /// own stake back; those still accredited earn reputation if the task earns it. Disagreeing
+    /// revealers get their stake back.
     function _resolve(
         uint256 taskId,
         TaskRecord storage task,
@@ -419,14 +513,17 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         uint256 pool = task.bounty + stake * (seated.length - task.revealed);
         uint256 share = pool / agreeing;
         address token = task.token;
-        address[] memory winners = new address[](agreeing);
+        bool earnsReputation = task.earnsReputation;
+        // The doctors to mint to are collected in place at the front of `seated` (w <= i, so an
+        // entry is overwritten only after it was read): no second array, one slot fewer on the stack.
         uint256 w = 0;
         for (uint256 i; i < seated.length; ++i) {
             address doctor = seated[i];
             Ballot storage ballot = _ballots[taskId][doctor];
             if (!ballot.revealed) continue;
             if (ballot.diagnosis == diagnosis) {
-                winners[w++] = doctor;
+                // A doctor revoked or expired since claiming keeps the payout, not the reputation.
+                if (earnsReputation && _registry.isAccredited(doctor)) seated[w++] = doctor;
                 _credit(taskId, doctor, token, stake + share);
             } else {
                 _credit(taskId, doctor, token, stake);
@@ -434,7 +531,13 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
         }
         // Integer division leaves at most agreeing - 1 units; they go back to whoever paid them.
         _credit(taskId, task.poster, token, pool % agreeing);
-        reputation.mintBatch(winners, REPUTATION_PER_AGREEMENT);
+        if (w != 0) {
+            // Shrink the array to the doctors actually minted to.
+            assembly ("memory-safe") {
+                mstore(seated, w)
+            }
+            _reputation.mintBatch(seated, REPUTATION_PER_AGREEMENT);
+        }
     }
 
     /// @dev The winning code is the only one that can reach quorum, since quorum > seats / 2.
@@ -467,9 +570,9 @@ contract DiagnosisMarket is IDiagnosisMarket, AccessControl, Pausable {
 
     function _commitment(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt)
         private
-        pure
+        view
         returns (bytes32)
     {
-        return keccak256(abi.encode(taskId, doctor, diagnosis, salt));
+        return keccak256(abi.encode(block.chainid, address(this), taskId, doctor, diagnosis, salt));
     }
 }

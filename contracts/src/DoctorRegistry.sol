@@ -6,12 +6,13 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IDoctorRegistry} from "./interfaces/IDoctorRegistry.sol";
 
 /// @title DoctorRegistry
-/// @notice Accreditation of doctors by a credential issuer, and their encryption keys.
+/// @notice Accreditation of doctors and hospitals by a credential issuer, and doctors'
+/// encryption keys.
 contract DoctorRegistry is IDoctorRegistry, AccessControl {
     /// @inheritdoc IDoctorRegistry
     bytes32 public constant CREDENTIAL_ISSUER_ROLE = keccak256("CREDENTIAL_ISSUER_ROLE");
 
-    mapping(address doctor => Credential) private _credentials;
+    mapping(address account => Credential) private _credentials;
     mapping(address doctor => bytes32) private _encryptionKeys;
 
     /// @param admin Holder of the admin role, which grants and revokes issuers.
@@ -26,20 +27,27 @@ contract DoctorRegistry is IDoctorRegistry, AccessControl {
         external
         onlyRole(CREDENTIAL_ISSUER_ROLE)
     {
-        if (doctor == address(0)) revert ZeroDoctor();
-        if (licenseHash == bytes32(0)) revert EmptyLicenseHash();
-        if (expiresAt <= block.timestamp) revert ExpiryNotInFuture(expiresAt, block.timestamp);
-        _credentials[doctor] = Credential({expiresAt: expiresAt, revoked: false, licenseHash: licenseHash});
+        _accredit(doctor, Role.Doctor, licenseHash, expiresAt);
         emit DoctorAccredited(doctor, licenseHash, expiresAt);
     }
 
     /// @inheritdoc IDoctorRegistry
-    function revoke(address doctor) external onlyRole(CREDENTIAL_ISSUER_ROLE) {
-        Credential storage credential = _credentials[doctor];
-        if (credential.expiresAt == 0) revert NoCredential(doctor);
-        if (credential.revoked) revert AlreadyRevoked(doctor);
+    function accreditHospital(address hospital, bytes32 licenseHash, uint64 expiresAt)
+        external
+        onlyRole(CREDENTIAL_ISSUER_ROLE)
+    {
+        _accredit(hospital, Role.Hospital, licenseHash, expiresAt);
+        emit HospitalAccredited(hospital, licenseHash, expiresAt);
+    }
+
+    /// @inheritdoc IDoctorRegistry
+    function revoke(address account) external onlyRole(CREDENTIAL_ISSUER_ROLE) {
+        Credential storage credential = _credentials[account];
+        if (credential.expiresAt == 0) revert NoCredential(account);
+        if (credential.revoked) revert AlreadyRevoked(account);
         credential.revoked = true;
-        emit DoctorRevoked(doctor);
+        if (credential.role == Role.Hospital) emit HospitalRevoked(account);
+        else emit DoctorRevoked(account);
     }
 
     /// @inheritdoc IDoctorRegistry
@@ -52,8 +60,12 @@ contract DoctorRegistry is IDoctorRegistry, AccessControl {
 
     /// @inheritdoc IDoctorRegistry
     function isAccredited(address doctor) public view returns (bool) {
-        Credential storage credential = _credentials[doctor];
-        return !credential.revoked && block.timestamp < credential.expiresAt;
+        return _holds(_credentials[doctor], Role.Doctor);
+    }
+
+    /// @inheritdoc IDoctorRegistry
+    function isAccreditedHospital(address hospital) external view returns (bool) {
+        return _holds(_credentials[hospital], Role.Hospital);
     }
 
     /// @inheritdoc IDoctorRegistry
@@ -62,12 +74,31 @@ contract DoctorRegistry is IDoctorRegistry, AccessControl {
     }
 
     /// @inheritdoc IDoctorRegistry
-    function credentialOf(address doctor) external view returns (Credential memory) {
-        return _credentials[doctor];
+    function credentialOf(address account) external view returns (Credential memory) {
+        return _credentials[account];
     }
 
     /// @inheritdoc IDoctorRegistry
     function encryptionKeyOf(address doctor) external view returns (bytes32) {
         return _encryptionKeys[doctor];
+    }
+
+    function _accredit(address account, Role role, bytes32 licenseHash, uint64 expiresAt) private {
+        if (account == address(0)) revert ZeroAccount();
+        if (licenseHash == bytes32(0)) revert EmptyLicenseHash();
+        if (expiresAt <= block.timestamp) revert ExpiryNotInFuture(expiresAt, block.timestamp);
+        Credential storage current = _credentials[account];
+        Role held = current.role;
+        // A lapsed credential of the other role may be replaced; a live one may not, or one
+        // account could post tasks and review them.
+        if (held != role && held != Role.None && _holds(current, held)) {
+            revert RoleConflict(account, held, role);
+        }
+        _credentials[account] =
+            Credential({expiresAt: expiresAt, revoked: false, role: role, licenseHash: licenseHash});
+    }
+
+    function _holds(Credential storage credential, Role role) private view returns (bool) {
+        return credential.role == role && !credential.revoked && block.timestamp < credential.expiresAt;
     }
 }

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-
 import {IReputationToken} from "./interfaces/IReputationToken.sol";
 
 /// @title ReputationToken
-/// @notice Soulbound reputation points with an ERC20-shaped read interface for wallets.
-contract ReputationToken is IReputationToken, AccessControl {
+/// @notice Soulbound reputation points with an ERC20-shaped read interface for wallets. The
+/// diagnosis market creates it and is its only minter, for good.
+contract ReputationToken is IReputationToken {
     /// @inheritdoc IReputationToken
-    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    address public immutable minter;
 
     /// @inheritdoc IReputationToken
     string public constant name = "CrypDoc Reputation";
@@ -23,13 +22,15 @@ contract ReputationToken is IReputationToken, AccessControl {
     /// @inheritdoc IReputationToken
     mapping(address account => uint256) public balanceOf;
 
-    /// @param admin Holder of the admin role, which grants the minter role to the market.
-    constructor(address admin) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param minter_ The only account that will ever mint.
+    constructor(address minter_) {
+        if (minter_ == address(0)) revert ZeroAccount();
+        minter = minter_;
     }
 
     /// @inheritdoc IReputationToken
-    function mintBatch(address[] calldata accounts, uint256 amount) external onlyRole(MINTER_ROLE) {
+    function mintBatch(address[] calldata accounts, uint256 amount) external {
+        if (msg.sender != minter) revert NotMinter(msg.sender);
         uint256 count = accounts.length;
         for (uint256 i; i < count; ++i) {
             address account = accounts[i];
@@ -38,26 +39,6 @@ contract ReputationToken is IReputationToken, AccessControl {
             emit Transfer(address(0), account, amount);
         }
         totalSupply += amount * count;
-    }
-
-    /// @inheritdoc IReputationToken
-    function mint(address account, uint256 amount) external onlyRole(MINTER_ROLE) {
-        if (account == address(0)) revert ZeroAccount();
-        totalSupply += amount;
-        balanceOf[account] += amount;
-        emit Transfer(address(0), account, amount);
-    }
-
-    /// @inheritdoc IReputationToken
-    function burn(address account, uint256 amount) external onlyRole(MINTER_ROLE) {
-        if (account == address(0)) revert ZeroAccount();
-        uint256 balance = balanceOf[account];
-        if (balance < amount) revert BurnExceedsBalance(account, balance, amount);
-        unchecked {
-            balanceOf[account] = balance - amount;
-            totalSupply -= amount;
-        }
-        emit Transfer(account, address(0), amount);
     }
 
     /// @inheritdoc IReputationToken

@@ -12,6 +12,7 @@ contract DoctorRegistryTest is Test {
     address internal admin = makeAddr("admin");
     address internal issuer = makeAddr("issuer");
     address internal doctor = makeAddr("doctor");
+    address internal hospital = makeAddr("hospital");
     address internal stranger = makeAddr("stranger");
     bytes32 internal constant LICENSE = keccak256("licence #1234");
     bytes32 internal constant KEY = keccak256("x25519 public key");
@@ -26,6 +27,11 @@ contract DoctorRegistryTest is Test {
     function _accredit() internal {
         vm.prank(issuer);
         registry.accredit(doctor, LICENSE, expiry);
+    }
+
+    function _accreditHospital(address account) internal {
+        vm.prank(issuer);
+        registry.accreditHospital(account, LICENSE, expiry);
     }
 
     // ------------------------------------------------------------ constructor
@@ -47,7 +53,9 @@ contract DoctorRegistryTest is Test {
         assertEq(c.expiresAt, expiry);
         assertFalse(c.revoked);
         assertEq(c.licenseHash, LICENSE);
+        assertEq(uint8(c.role), uint8(IDoctorRegistry.Role.Doctor));
         assertTrue(registry.isAccredited(doctor));
+        assertFalse(registry.isAccreditedHospital(doctor));
         assertFalse(registry.canServe(doctor)); // no encryption key yet
     }
 
@@ -76,7 +84,7 @@ contract DoctorRegistryTest is Test {
     }
 
     function test_accredit_revertsWhen_zeroDoctor() public {
-        vm.expectRevert(IDoctorRegistry.ZeroDoctor.selector);
+        vm.expectRevert(IDoctorRegistry.ZeroAccount.selector);
         vm.prank(issuer);
         registry.accredit(address(0), LICENSE, expiry);
     }
@@ -106,6 +114,168 @@ contract DoctorRegistryTest is Test {
         registry.accredit(doctor, LICENSE, expiresAt);
     }
 
+    /// @dev Issue 10, finding 1: one account cannot review the tasks it posts by holding both roles.
+    function test_accredit_revertsWhen_accreditedHospital() public {
+        _accreditHospital(doctor);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDoctorRegistry.RoleConflict.selector,
+                doctor,
+                IDoctorRegistry.Role.Hospital,
+                IDoctorRegistry.Role.Doctor
+            )
+        );
+        vm.prank(issuer);
+        registry.accredit(doctor, LICENSE, expiry);
+        assertFalse(registry.isAccredited(doctor));
+        assertTrue(registry.isAccreditedHospital(doctor));
+    }
+
+    function test_accredit_allowedWhen_hospitalCredentialRevoked() public {
+        _accreditHospital(doctor);
+        vm.prank(issuer);
+        registry.revoke(doctor);
+        _accredit();
+        assertTrue(registry.isAccredited(doctor));
+        assertFalse(registry.isAccreditedHospital(doctor));
+        assertEq(uint8(registry.credentialOf(doctor).role), uint8(IDoctorRegistry.Role.Doctor));
+    }
+
+    function test_accredit_allowedWhen_hospitalCredentialExpired() public {
+        _accreditHospital(doctor);
+        vm.warp(expiry);
+        vm.prank(issuer);
+        registry.accredit(doctor, LICENSE, expiry + 1 days);
+        assertTrue(registry.isAccredited(doctor));
+        assertFalse(registry.isAccreditedHospital(doctor));
+    }
+
+    // -------------------------------------------------------- accreditHospital
+
+    function test_accreditHospital_storesCredentialAndEmits() public {
+        vm.expectEmit(address(registry));
+        emit IDoctorRegistry.HospitalAccredited(hospital, LICENSE, expiry);
+        _accreditHospital(hospital);
+        IDoctorRegistry.Credential memory c = registry.credentialOf(hospital);
+        assertEq(c.expiresAt, expiry);
+        assertFalse(c.revoked);
+        assertEq(uint8(c.role), uint8(IDoctorRegistry.Role.Hospital));
+        assertEq(c.licenseHash, LICENSE);
+        assertTrue(registry.isAccreditedHospital(hospital));
+        assertFalse(registry.isAccredited(hospital));
+        assertFalse(registry.canServe(hospital));
+    }
+
+    function test_accreditHospital_reaccreditLiftsRevocation() public {
+        _accreditHospital(hospital);
+        vm.prank(issuer);
+        registry.revoke(hospital);
+        assertFalse(registry.isAccreditedHospital(hospital));
+        vm.prank(issuer);
+        registry.accreditHospital(hospital, keccak256("renewed"), expiry + 1);
+        assertTrue(registry.isAccreditedHospital(hospital));
+        assertEq(registry.credentialOf(hospital).expiresAt, expiry + 1);
+    }
+
+    function test_accreditHospital_honoursExpiry() public {
+        _accreditHospital(hospital);
+        vm.warp(expiry - 1);
+        assertTrue(registry.isAccreditedHospital(hospital));
+        vm.warp(expiry);
+        assertFalse(registry.isAccreditedHospital(hospital));
+    }
+
+    function test_accreditHospital_revertsWhen_accreditedDoctor() public {
+        _accredit();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDoctorRegistry.RoleConflict.selector,
+                doctor,
+                IDoctorRegistry.Role.Doctor,
+                IDoctorRegistry.Role.Hospital
+            )
+        );
+        vm.prank(issuer);
+        registry.accreditHospital(doctor, LICENSE, expiry);
+        assertTrue(registry.isAccredited(doctor));
+        assertFalse(registry.isAccreditedHospital(doctor));
+    }
+
+    function test_accreditHospital_allowedWhen_doctorCredentialRevoked() public {
+        _accredit();
+        vm.prank(doctor);
+        registry.setEncryptionKey(KEY);
+        vm.prank(issuer);
+        registry.revoke(doctor);
+        _accreditHospital(doctor);
+        assertTrue(registry.isAccreditedHospital(doctor));
+        assertFalse(registry.isAccredited(doctor));
+        // The old key is still stored, but a hospital cannot serve as a doctor.
+        assertFalse(registry.canServe(doctor));
+    }
+
+    function test_accreditHospital_allowedWhen_doctorCredentialExpired() public {
+        _accredit();
+        vm.warp(expiry);
+        vm.prank(issuer);
+        registry.accreditHospital(doctor, LICENSE, expiry + 1 days);
+        assertTrue(registry.isAccreditedHospital(doctor));
+        assertFalse(registry.isAccredited(doctor));
+    }
+
+    function test_accreditHospital_revertsWhen_notIssuer() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                admin,
+                registry.CREDENTIAL_ISSUER_ROLE()
+            )
+        );
+        vm.prank(admin);
+        registry.accreditHospital(hospital, LICENSE, expiry);
+    }
+
+    function test_accreditHospital_revertsWhen_zeroAccount() public {
+        vm.expectRevert(IDoctorRegistry.ZeroAccount.selector);
+        vm.prank(issuer);
+        registry.accreditHospital(address(0), LICENSE, expiry);
+    }
+
+    function test_accreditHospital_revertsWhen_emptyLicenseHash() public {
+        vm.expectRevert(IDoctorRegistry.EmptyLicenseHash.selector);
+        vm.prank(issuer);
+        registry.accreditHospital(hospital, bytes32(0), expiry);
+    }
+
+    function test_accreditHospital_revertsWhen_expiryNotInFuture() public {
+        uint64 now_ = uint64(block.timestamp);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDoctorRegistry.ExpiryNotInFuture.selector, now_, block.timestamp)
+        );
+        vm.prank(issuer);
+        registry.accreditHospital(hospital, LICENSE, now_);
+    }
+
+    /// @dev Any sequence of accreditations, revocations and time: an account never holds both
+    /// roles at once.
+    function testFuzz_accreditHospital_neverBothRoles(uint8[8] memory ops, uint32[8] memory gaps) public {
+        for (uint256 i; i < ops.length; ++i) {
+            vm.warp(block.timestamp + bound(gaps[i], 0, 400 days));
+            uint64 until = uint64(block.timestamp + 30 days);
+            vm.startPrank(issuer);
+            uint8 op = ops[i] % 3;
+            if (op == 0) {
+                try registry.accredit(doctor, LICENSE, until) {} catch {}
+            } else if (op == 1) {
+                try registry.accreditHospital(doctor, LICENSE, until) {} catch {}
+            } else {
+                try registry.revoke(doctor) {} catch {}
+            }
+            vm.stopPrank();
+            assertFalse(registry.isAccredited(doctor) && registry.isAccreditedHospital(doctor));
+        }
+    }
+
     // ----------------------------------------------------------------- revoke
 
     function test_revoke_marksRevokedAndEmits() public {
@@ -116,6 +286,16 @@ contract DoctorRegistryTest is Test {
         registry.revoke(doctor);
         assertTrue(registry.credentialOf(doctor).revoked);
         assertFalse(registry.isAccredited(doctor));
+    }
+
+    function test_revoke_hospitalMarksRevokedAndEmits() public {
+        _accreditHospital(hospital);
+        vm.expectEmit(address(registry));
+        emit IDoctorRegistry.HospitalRevoked(hospital);
+        vm.prank(issuer);
+        registry.revoke(hospital);
+        assertTrue(registry.credentialOf(hospital).revoked);
+        assertFalse(registry.isAccreditedHospital(hospital));
     }
 
     function test_revoke_stopsServingEvenWithKey() public {
@@ -184,6 +364,13 @@ contract DoctorRegistryTest is Test {
         registry.setEncryptionKey(KEY);
     }
 
+    function test_setEncryptionKey_revertsWhen_hospital() public {
+        _accreditHospital(hospital);
+        vm.expectRevert(abi.encodeWithSelector(IDoctorRegistry.NotAccredited.selector, hospital));
+        vm.prank(hospital);
+        registry.setEncryptionKey(KEY);
+    }
+
     function test_setEncryptionKey_revertsWhen_expired() public {
         _accredit();
         vm.warp(expiry);
@@ -203,6 +390,7 @@ contract DoctorRegistryTest is Test {
 
     function test_isAccredited_falseForUnknown() public view {
         assertFalse(registry.isAccredited(stranger));
+        assertFalse(registry.isAccreditedHospital(stranger));
         assertFalse(registry.canServe(stranger));
         assertEq(registry.credentialOf(stranger).expiresAt, 0);
         assertEq(registry.encryptionKeyOf(stranger), bytes32(0));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Test} from "forge-std/Test.sol";
 
 import {ReputationToken} from "../src/ReputationToken.sol";
@@ -9,52 +8,54 @@ import {IReputationToken} from "../src/interfaces/IReputationToken.sol";
 
 contract ReputationTokenTest is Test {
     ReputationToken internal rep;
-    address internal admin = makeAddr("admin");
     address internal minter = makeAddr("market");
     address internal alice = makeAddr("alice");
     address internal bob = makeAddr("bob");
 
     function setUp() public {
-        rep = new ReputationToken(admin);
-        bytes32 role = rep.MINTER_ROLE();
-        vm.prank(admin);
-        rep.grantRole(role, minter);
+        rep = new ReputationToken(minter);
     }
 
-    function test_metadata() public view {
+    function _mint(address account, uint256 amount) internal {
+        address[] memory accounts = new address[](1);
+        accounts[0] = account;
+        vm.prank(minter);
+        rep.mintBatch(accounts, amount);
+    }
+
+    // ------------------------------------------------------------ constructor
+
+    function test_constructor_fixesMinterAndMetadata() public view {
+        assertEq(rep.minter(), minter);
         assertEq(rep.name(), "CrypDoc Reputation");
         assertEq(rep.symbol(), "CDREP");
         assertEq(rep.decimals(), 0);
         assertEq(rep.totalSupply(), 0);
-        assertEq(rep.MINTER_ROLE(), keccak256("MINTER_ROLE"));
-        assertTrue(rep.hasRole(rep.DEFAULT_ADMIN_ROLE(), admin));
     }
 
-    // ------------------------------------------------------------------- mint
-
-    function test_mint_addsAndEmits() public {
-        vm.expectEmit(address(rep));
-        emit IReputationToken.Transfer(address(0), alice, 5);
-        vm.prank(minter);
-        rep.mint(alice, 5);
-        assertEq(rep.balanceOf(alice), 5);
-        assertEq(rep.totalSupply(), 5);
-    }
-
-    function test_mint_revertsWhen_notMinter() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, alice, rep.MINTER_ROLE()
-            )
-        );
-        vm.prank(alice);
-        rep.mint(alice, 1);
-    }
-
-    function test_mint_revertsWhen_zeroAccount() public {
+    function test_constructor_revertsWhen_zeroMinter() public {
         vm.expectRevert(IReputationToken.ZeroAccount.selector);
-        vm.prank(minter);
-        rep.mint(address(0), 1);
+        new ReputationToken(address(0));
+    }
+
+    /// @dev Issue 10, finding 5: there is no role to revoke and no way to change the minter, so the
+    /// old attack (the reputation admin revoking the market's MINTER_ROLE) has no entry point.
+    function test_constructor_noAdminCanTakeMintingAway() public {
+        // None of AccessControl's entry points exist on the token any more.
+        bytes[4] memory calls = [
+            abi.encodeWithSignature("revokeRole(bytes32,address)", keccak256("MINTER_ROLE"), minter),
+            abi.encodeWithSignature("grantRole(bytes32,address)", keccak256("MINTER_ROLE"), alice),
+            abi.encodeWithSignature("renounceRole(bytes32,address)", keccak256("MINTER_ROLE"), minter),
+            abi.encodeWithSignature("burn(address,uint256)", alice, 1)
+        ];
+        for (uint256 i; i < calls.length; ++i) {
+            vm.prank(minter);
+            (bool ok,) = address(rep).call(calls[i]);
+            assertFalse(ok, "an admin entry point exists");
+        }
+        assertEq(rep.minter(), minter);
+        _mint(alice, 1);
+        assertEq(rep.balanceOf(alice), 1);
     }
 
     // -------------------------------------------------------------- mintBatch
@@ -73,6 +74,15 @@ contract ReputationTokenTest is Test {
         assertEq(rep.totalSupply(), 6);
     }
 
+    function test_mintBatch_sameAccountTwiceCountsTwice() public {
+        address[] memory accounts = new address[](2);
+        (accounts[0], accounts[1]) = (alice, alice);
+        vm.prank(minter);
+        rep.mintBatch(accounts, 2);
+        assertEq(rep.balanceOf(alice), 4);
+        assertEq(rep.totalSupply(), 4);
+    }
+
     function test_mintBatch_emptyIsNoop() public {
         vm.prank(minter);
         rep.mintBatch(new address[](0), 3);
@@ -80,13 +90,11 @@ contract ReputationTokenTest is Test {
     }
 
     function test_mintBatch_revertsWhen_notMinter() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, admin, rep.MINTER_ROLE()
-            )
-        );
-        vm.prank(admin);
-        rep.mintBatch(new address[](1), 1);
+        address[] memory accounts = new address[](1);
+        accounts[0] = alice;
+        vm.expectRevert(abi.encodeWithSelector(IReputationToken.NotMinter.selector, alice));
+        vm.prank(alice);
+        rep.mintBatch(accounts, 1);
     }
 
     function test_mintBatch_revertsWhen_zeroAccount() public {
@@ -97,48 +105,26 @@ contract ReputationTokenTest is Test {
         rep.mintBatch(accounts, 1);
     }
 
-    // ------------------------------------------------------------------- burn
-
-    function test_burn_removesAndEmits() public {
-        vm.startPrank(minter);
-        rep.mint(alice, 5);
-        vm.expectEmit(address(rep));
-        emit IReputationToken.Transfer(alice, address(0), 2);
-        rep.burn(alice, 2);
-        vm.stopPrank();
-        assertEq(rep.balanceOf(alice), 3);
-        assertEq(rep.totalSupply(), 3);
+    function testFuzz_mintBatch_onlyMinter(address caller) public {
+        vm.assume(caller != minter);
+        address[] memory accounts = new address[](1);
+        accounts[0] = alice;
+        vm.expectRevert(abi.encodeWithSelector(IReputationToken.NotMinter.selector, caller));
+        vm.prank(caller);
+        rep.mintBatch(accounts, 1);
     }
 
-    function test_burn_revertsWhen_notMinter() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, alice, rep.MINTER_ROLE()
-            )
-        );
-        vm.prank(alice);
-        rep.burn(alice, 0);
-    }
-
-    function test_burn_revertsWhen_zeroAccount() public {
-        vm.expectRevert(IReputationToken.ZeroAccount.selector);
-        vm.prank(minter);
-        rep.burn(address(0), 0);
-    }
-
-    function test_burn_revertsWhen_exceedsBalance() public {
-        vm.startPrank(minter);
-        rep.mint(alice, 2);
-        vm.expectRevert(abi.encodeWithSelector(IReputationToken.BurnExceedsBalance.selector, alice, 2, 3));
-        rep.burn(alice, 3);
-        vm.stopPrank();
+    function testFuzz_mintBatch_supplyTracksBalances(uint96 a, uint96 b) public {
+        _mint(alice, a);
+        _mint(bob, b);
+        assertEq(rep.totalSupply(), uint256(a) + b);
+        assertEq(rep.balanceOf(alice) + rep.balanceOf(bob), rep.totalSupply());
     }
 
     // ------------------------------------------------------ non-transferable
 
     function test_transfer_revertsWhen_called() public {
-        vm.prank(minter);
-        rep.mint(alice, 5);
+        _mint(alice, 5);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         vm.prank(alice);
         // forge-lint: disable-next-line(erc20-unchecked-transfer)
@@ -148,10 +134,17 @@ contract ReputationTokenTest is Test {
     }
 
     function test_transferFrom_revertsWhen_called() public {
-        vm.prank(minter);
-        rep.mint(alice, 5);
+        _mint(alice, 5);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
+        rep.transferFrom(alice, bob, 1);
+    }
+
+    function test_transferFrom_revertsWhen_minterCalls() public {
+        _mint(alice, 5);
+        vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
+        vm.prank(minter);
         // forge-lint: disable-next-line(erc20-unchecked-transfer)
         rep.transferFrom(alice, bob, 1);
     }
@@ -164,8 +157,7 @@ contract ReputationTokenTest is Test {
     }
 
     function testFuzz_transfer_alwaysReverts(address from, address to, uint256 amount) public {
-        vm.prank(minter);
-        rep.mint(alice, 10);
+        _mint(alice, 10);
         vm.startPrank(from);
         vm.expectRevert(IReputationToken.ReputationNonTransferable.selector);
         // forge-lint: disable-next-line(erc20-unchecked-transfer)
@@ -178,16 +170,5 @@ contract ReputationTokenTest is Test {
         vm.stopPrank();
         assertEq(rep.allowance(alice, to), 0);
         assertEq(rep.balanceOf(alice), 10);
-    }
-
-    function testFuzz_mintBurn_supplyTracksBalances(uint128 a, uint128 b, uint128 burnA) public {
-        burnA = uint128(bound(burnA, 0, a));
-        vm.startPrank(minter);
-        rep.mint(alice, a);
-        rep.mint(bob, b);
-        rep.burn(alice, burnA);
-        vm.stopPrank();
-        assertEq(rep.totalSupply(), uint256(a) + b - burnA);
-        assertEq(rep.balanceOf(alice) + rep.balanceOf(bob), rep.totalSupply());
     }
 }

@@ -4,13 +4,15 @@ pragma solidity ^0.8.24;
 /// @title IDiagnosisMarket
 /// @notice Escrowed bounties for blind second opinions on encrypted scans.
 ///
-/// A hospital posts a task with a bounty; accredited doctors claim seats by staking; the hospital
-/// releases the scan key to each seated doctor; doctors commit to a diagnosis, then reveal it.
-/// When at least `quorum` revealed votes agree, the agreeing doctors share the bounty and earn
+/// An accredited hospital posts a task with a bounty; accredited doctors claim seats by staking;
+/// the hospital releases the scan key to each seated doctor; doctors commit to a diagnosis, then
+/// reveal it. When at least `quorum` revealed votes agree, the agreeing doctors share the bounty
+/// and, on tasks that meet the reputation minimum (seats, bounty, commit window), earn
 /// reputation. Every payout is credited and withdrawn by its owner (pull payments).
 ///
-/// Commitment: `keccak256(abi.encode(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt))`.
-/// Binding the task and the voter means a copied commitment cannot be revealed by anyone else.
+/// Commitment (v2): `keccak256(abi.encode(uint256 chainId, address market, uint256 taskId,
+/// address doctor, uint8 diagnosis, bytes32 salt))`. Binding the chain, the market, the task and
+/// the voter means a copied commitment cannot be revealed by anyone else or anywhere else.
 interface IDiagnosisMarket {
     /// @notice Where a task's life ended, or `Active` while it runs.
     enum Status {
@@ -38,8 +40,9 @@ interface IDiagnosisMarket {
     /// @param bounty Escrowed reward, shared by the agreeing doctors.
     /// @param stakePerSeat What each doctor locks to claim a seat; lost by not revealing.
     /// @param minReputation Reputation a doctor needs to claim a seat.
-    /// @param commitDeadline End of the commit phase (unix seconds).
-    /// @param revealDeadline End of the reveal phase (unix seconds).
+    /// @param commitDeadline End of the commit phase (unix seconds), at most MAX_COMMIT_WINDOW away.
+    /// @param revealDeadline End of the reveal phase (unix seconds), at most MAX_REVEAL_WINDOW
+    /// after the commit deadline.
     /// @param predictedClass The encrypted model's predicted class.
     /// @param confidenceBps The model's calibrated confidence in basis points.
     /// @param numClasses Size of the diagnosis code set, 2..MAX_CLASSES.
@@ -50,7 +53,7 @@ interface IDiagnosisMarket {
         address token;
         uint96 bounty;
         uint96 stakePerSeat;
-        uint64 minReputation;
+        uint32 minReputation;
         uint40 commitDeadline;
         uint40 revealDeadline;
         uint8 predictedClass;
@@ -62,6 +65,9 @@ interface IDiagnosisMarket {
 
     /// @notice A task's parameters and progress. The market stores these fields repacked by what
     /// each call reads (see DiagnosisMarket), so the slot comments below only group them.
+    /// `fillDeadline` is when a task with free seats may be cancelled (the commit deadline or
+    /// FILL_WINDOW after posting, whichever is first); `earnsReputation` whether agreeing doctors
+    /// will be minted reputation (decided at posting from the market's minimums).
     struct Task {
         // slot 0: what claimSeat, commit and reveal read and update
         address poster;
@@ -83,7 +89,9 @@ interface IDiagnosisMarket {
         // slot 2
         uint96 bounty;
         uint96 stakePerSeat;
-        uint64 minReputation;
+        uint32 minReputation;
+        uint40 fillDeadline;
+        bool earnsReputation;
         // slot 3
         bytes32 scanDigest;
     }
@@ -111,7 +119,8 @@ interface IDiagnosisMarket {
     error WrongPhase(uint256 taskId, Phase expected, Phase actual);
     /// @notice The token is not allow-listed for bounties.
     error TokenNotAllowed(address token);
-    /// @notice The token delivered less than was transferred (fee on transfer or rebasing).
+    /// @notice The token delivered less than was transferred (fee on transfer or rebasing), for
+    /// a bounty or a stake.
     error FeeOnTransferToken(address token, uint256 expected, uint256 received);
     /// @notice A bounty must be positive.
     error ZeroBounty();
@@ -129,6 +138,17 @@ interface IDiagnosisMarket {
     error InvalidQuorum(uint8 quorum, uint8 seats);
     /// @notice Deadlines must satisfy now < commitDeadline < revealDeadline.
     error InvalidDeadlines(uint40 commitDeadline, uint40 revealDeadline, uint256 nowTimestamp);
+    /// @notice A phase may last at most `maxWindow` seconds, so no stake is locked for long.
+    /// @param window The window that was asked for, in seconds.
+    /// @param maxWindow The longest allowed.
+    error WindowTooLong(uint256 window, uint256 maxWindow);
+    /// @notice Only an accredited hospital may post tasks.
+    /// @param poster The caller.
+    error HospitalNotAccredited(address poster);
+    /// @notice The reputation commit window must not exceed the longest commit window.
+    /// @param window The window that was asked for.
+    /// @param maxWindow The longest commit window.
+    error ReputationWindowTooLong(uint40 window, uint40 maxWindow);
     /// @notice The doctor is not accredited or has no encryption key.
     error DoctorCannotServe(address doctor);
     /// @notice The doctor's reputation is below the task's minimum.
@@ -164,6 +184,10 @@ interface IDiagnosisMarket {
 
     /// @notice Emitted after `token` was added to or removed from the bounty allow-list.
     event TokenAllowed(address indexed token, bool allowed);
+    /// @notice Emitted after the smallest bounty in `token` that earns reputation was set.
+    event MinReputationBountySet(address indexed token, uint96 minBounty);
+    /// @notice Emitted after the shortest commit window that earns reputation was set.
+    event MinReputationWindowSet(uint40 window);
     /// @notice Emitted after a task was posted and its bounty escrowed.
     event TaskPosted(
         uint256 indexed taskId,
@@ -175,7 +199,8 @@ interface IDiagnosisMarket {
         uint8 predictedClass,
         uint16 confidenceBps,
         uint8 seats,
-        uint8 quorum
+        uint8 quorum,
+        bool earnsReputation
     );
     /// @notice Emitted after `doctor` took seat number `seat` and staked.
     event SeatClaimed(uint256 indexed taskId, address indexed doctor, uint8 seat);
@@ -198,6 +223,13 @@ interface IDiagnosisMarket {
     /// @notice Adds or removes `token` from the bounty allow-list. Tasks already posted keep
     /// their token. Only the admin.
     function setTokenAllowed(address token, bool allowed) external;
+    /// @notice Sets the smallest bounty in `token` whose task earns reputation; zero (the
+    /// default) means no task in `token` earns any. Tasks already posted keep what they were
+    /// promised. Only the admin.
+    function setMinReputationBounty(address token, uint96 minBounty) external;
+    /// @notice Sets the shortest commit window (from posting to the commit deadline) whose task
+    /// earns reputation, at most MAX_COMMIT_WINDOW. Only the admin.
+    function setMinReputationWindow(uint40 window) external;
     /// @notice Stops new tasks and new seats; reveal, finalize and withdraw keep working so that
     /// nothing can be stranded. Only the pauser.
     function pause() external;
@@ -206,15 +238,18 @@ interface IDiagnosisMarket {
 
     // ---------------------------------------------------------------- lifecycle
 
-    /// @notice Posts a task and pulls `params.bounty` of `params.token` from the caller.
+    /// @notice Posts a task and pulls `params.bounty` of `params.token` from the caller, who must
+    /// be an accredited hospital. The task earns reputation when it has at least
+    /// MIN_REPUTATION_SEATS seats, a bounty of at least the token's minimum and a commit window of
+    /// at least the market's minimum.
     /// @return taskId The new task's id, counting from 1.
     function postTask(TaskParams calldata params) external returns (uint256 taskId);
 
-    /// @notice Takes a free seat for the caller, pulling the task's stake.
+    /// @notice Takes a free seat for the caller, pulling the task's stake (measured on arrival).
     function claimSeat(uint256 taskId) external;
 
     /// @notice Publishes the scan key wrapped to the seated `doctor`. Only the poster, while the
-    /// task is active.
+    /// task is active (a revoked hospital can still serve the tasks it posted).
     function releaseKey(uint256 taskId, address doctor, bytes calldata wrappedKey) external;
 
     /// @notice Commits or replaces the caller's blind vote, during the commit phase.
@@ -225,8 +260,11 @@ interface IDiagnosisMarket {
     function reveal(uint256 taskId, uint8 diagnosis, bytes32 salt) external;
 
     /// @notice Ends the task and credits every payout. Anyone may call it once the reveal
-    /// deadline passed or every seat revealed, or once the commit deadline passed with seats
-    /// still free (the task is then cancelled and everyone refunded).
+    /// deadline passed or every seat revealed, or once the fill deadline passed with seats still
+    /// free (the task is then cancelled and everyone refunded). With a quorum, the agreeing
+    /// doctors share the bounty and the stakes of those who did not reveal; reputation goes to
+    /// those of them still accredited, on tasks that earn it. Without one, the poster gets the
+    /// bounty back and the doctors who revealed share the forfeited stakes.
     function finalize(uint256 taskId) external;
 
     /// @notice Pays the caller everything credited to it in `token`.
@@ -234,11 +272,30 @@ interface IDiagnosisMarket {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The commitment a doctor must submit; identical to the off-chain computation.
+    /// @notice The commitment a doctor must submit on this chain and market; identical to the
+    /// off-chain computation.
     function commitmentOf(uint256 taskId, address doctor, uint8 diagnosis, bytes32 salt)
         external
-        pure
+        view
         returns (bytes32);
+
+    /// @notice Fewest seats a task needs to earn reputation.
+    function MIN_REPUTATION_SEATS() external view returns (uint8);
+    /// @notice Longest commit window (posting to commit deadline), in seconds.
+    function MAX_COMMIT_WINDOW() external view returns (uint40);
+    /// @notice Longest reveal window (commit deadline to reveal deadline), in seconds.
+    function MAX_REVEAL_WINDOW() external view returns (uint40);
+    /// @notice How long after posting a task may wait for its seats to fill before anyone can
+    /// cancel it, in seconds.
+    function FILL_WINDOW() external view returns (uint40);
+    /// @notice The smallest bounty in `token` that earns reputation (zero: none does).
+    function minReputationBounty(address token) external view returns (uint96);
+    /// @notice The shortest commit window that earns reputation, in seconds.
+    function minReputationWindow() external view returns (uint40);
+    /// @notice The registry of doctors and hospitals.
+    function registry() external view returns (address);
+    /// @notice The reputation token this market created and alone mints.
+    function reputation() external view returns (address);
 
     /// @notice Number of tasks posted so far (also the latest id).
     function taskCount() external view returns (uint256);

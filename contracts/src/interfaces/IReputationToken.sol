@@ -5,22 +5,24 @@ pragma solidity ^0.8.24;
 /// @notice Non-transferable reputation earned by agreeing with a final diagnosis. Wallets can
 /// show it like an ERC20 balance, but it cannot be moved, approved or sold: reputation that could
 /// be bought would open high-bounty tasks to whoever pays.
+///
+/// The minter (the diagnosis market) is fixed at construction and nobody holds an admin role,
+/// so no one can take the right to mint away from the market (which would freeze every resolving
+/// finalize), hand it to someone else, or burn what doctors earned.
 interface IReputationToken {
     /// @notice Reputation cannot be transferred or approved.
     error ReputationNonTransferable();
-    /// @notice Minting or burning to or from the zero address.
+    /// @notice Minting to the zero address.
     error ZeroAccount();
-    /// @notice A burn asked for more than the account holds.
-    /// @param account The account.
-    /// @param balance What it holds.
-    /// @param amount What was asked.
-    error BurnExceedsBalance(address account, uint256 balance, uint256 amount);
+    /// @notice Only the minter fixed at construction may mint.
+    /// @param caller The account that tried.
+    error NotMinter(address caller);
 
-    /// @notice ERC20's event, emitted after a mint (from zero) or a burn (to zero) only.
+    /// @notice ERC20's event, emitted after a mint (from zero) only.
     event Transfer(address indexed from, address indexed to, uint256 value);
 
-    /// @notice The role allowed to mint and burn: the diagnosis market.
-    function MINTER_ROLE() external view returns (bytes32);
+    /// @notice The only account that can mint: the diagnosis market that created this token.
+    function minter() external view returns (address);
 
     /// @notice Display name.
     function name() external view returns (string memory);
@@ -34,14 +36,8 @@ interface IReputationToken {
     function balanceOf(address account) external view returns (uint256);
 
     /// @notice Adds `amount` points to each of `accounts`.
-    /// @dev Only the minter role.
+    /// @dev Only the minter.
     function mintBatch(address[] calldata accounts, uint256 amount) external;
-    /// @notice Adds `amount` points to `account`.
-    /// @dev Only the minter role.
-    function mint(address account, uint256 amount) external;
-    /// @notice Removes `amount` points from `account`.
-    /// @dev Only the minter role.
-    function burn(address account, uint256 amount) external;
 
     /// @notice Always reverts with {ReputationNonTransferable}.
     function transfer(address to, uint256 amount) external returns (bool);

@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {DiagnosisMarket} from "../../src/DiagnosisMarket.sol";
+import {ReputationToken} from "../../src/ReputationToken.sol";
 import {IDiagnosisMarket} from "../../src/interfaces/IDiagnosisMarket.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
 
@@ -12,8 +13,8 @@ contract AdminTest is MarketFixture {
     function test_constructor_wiresRolesAndDependencies() public view {
         assertTrue(market.hasRole(market.DEFAULT_ADMIN_ROLE(), admin));
         assertTrue(market.hasRole(market.PAUSER_ROLE(), admin));
-        assertEq(address(market.registry()), address(registry));
-        assertEq(address(market.reputation()), address(rep));
+        assertEq(market.registry(), address(registry));
+        assertEq(market.reputation(), address(rep));
         assertEq(market.taskCount(), 0);
         assertEq(market.MAX_SEATS(), 15);
         assertEq(market.MAX_CLASSES(), 16);
@@ -118,29 +119,86 @@ contract AdminTest is MarketFixture {
         market.unpause();
     }
 
-    function test_finalize_revertsWhen_marketLacksMinterRole() public {
-        // A market deployed without the minter role cannot resolve; the deploy script grants it.
-        DiagnosisMarket bare = new DiagnosisMarket(admin, registry, rep);
+    // ------------------------------------------------- reputation minimums
+
+    function test_constructor_setsReputationDefaults() public {
+        assertEq(market.MIN_REPUTATION_SEATS(), 3);
+        assertEq(market.MAX_COMMIT_WINDOW(), 30 days);
+        assertEq(market.MAX_REVEAL_WINDOW(), 30 days);
+        assertEq(market.FILL_WINDOW(), 7 days);
+        assertEq(market.minReputationWindow(), 1 hours);
+        assertEq(rep.minter(), address(market));
+        // A fresh market promises reputation for no token until the admin sets a minimum.
+        DiagnosisMarket fresh = new DiagnosisMarket(admin, registry);
+        assertEq(fresh.minReputationBounty(address(usdc)), 0);
+        assertEq(ReputationToken(fresh.reputation()).minter(), address(fresh));
+    }
+
+    function test_setMinReputationBounty_setsAndEmits() public {
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.MinReputationBountySet(address(feeToken), 7e6);
         vm.prank(admin);
-        bare.setTokenAllowed(address(usdc), true);
-        vm.prank(hospital);
-        usdc.approve(address(bare), type(uint256).max);
-        IDiagnosisMarket.TaskParams memory p = _params(1, 1);
-        p.stakePerSeat = 0;
-        vm.prank(hospital);
-        uint256 taskId = bare.postTask(p);
-        vm.prank(doctors[0]);
-        bare.claimSeat(taskId);
-        bytes32 salt = _salt(taskId, doctors[0]);
-        vm.startPrank(doctors[0]);
-        bare.commit(taskId, bare.commitmentOf(taskId, doctors[0], 1, salt));
-        bare.reveal(taskId, 1, salt);
-        vm.stopPrank();
+        market.setMinReputationBounty(address(feeToken), 7e6);
+        assertEq(market.minReputationBounty(address(feeToken)), 7e6);
+        assertEq(market.minReputationBounty(address(usdc)), MIN_REP_BOUNTY);
+    }
+
+    function test_setMinReputationBounty_revertsWhen_notAdmin() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, address(bare), rep.MINTER_ROLE()
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                hospital,
+                market.DEFAULT_ADMIN_ROLE()
             )
         );
-        bare.finalize(taskId);
+        vm.prank(hospital);
+        market.setMinReputationBounty(address(usdc), 1);
+    }
+
+    function test_setMinReputationWindow_setsAndEmits() public {
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.MinReputationWindowSet(30 days);
+        vm.prank(admin);
+        market.setMinReputationWindow(30 days);
+        assertEq(market.minReputationWindow(), 30 days);
+    }
+
+    function test_setMinReputationWindow_revertsWhen_longerThanCommitWindow() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.ReputationWindowTooLong.selector, uint40(30 days + 1), uint40(30 days)
+            )
+        );
+        vm.prank(admin);
+        market.setMinReputationWindow(30 days + 1);
+    }
+
+    function test_setMinReputationWindow_revertsWhen_notAdmin() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                stranger,
+                market.DEFAULT_ADMIN_ROLE()
+            )
+        );
+        vm.prank(stranger);
+        market.setMinReputationWindow(1);
+    }
+
+    /// @dev Minimums apply when a task is posted: changing them later neither takes reputation
+    /// away from a running task nor grants it to one posted below the old minimum.
+    function test_setMinReputationBounty_doesNotChangePostedTasks() public {
+        uint256 earning = _postDefault();
+        vm.prank(admin);
+        market.setMinReputationBounty(address(usdc), 0);
+        uint256 notEarning = _postDefault();
+        assertTrue(market.getTask(earning).earnsReputation);
+        assertFalse(market.getTask(notEarning).earnsReputation);
+
+        uint8[] memory votes = _votes5(1, 1, 1, 1, 1);
+        _seatAndCommit(earning, votes);
+        _revealAll(earning, votes);
+        _finalize(earning);
+        assertEq(rep.totalSupply(), 5);
     }
 }

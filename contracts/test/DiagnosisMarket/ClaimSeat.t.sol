@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IDiagnosisMarket} from "../../src/interfaces/IDiagnosisMarket.sol";
+import {SwitchableFeeToken} from "../mocks/SwitchableFeeToken.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
 
 contract ClaimSeatTest is MarketFixture {
@@ -57,8 +58,7 @@ contract ClaimSeatTest is MarketFixture {
         IDiagnosisMarket.TaskParams memory p = _params(5, 3);
         p.minReputation = 3;
         uint256 id = _post(p);
-        vm.prank(address(market));
-        rep.mint(doctors[0], 3);
+        _mintRep(doctors[0], 3);
         _claim(id, doctors[0]);
         assertEq(market.voteOf(id, doctors[0]).seat, 1);
     }
@@ -93,8 +93,13 @@ contract ClaimSeatTest is MarketFixture {
         _claim(taskId, doctors[5]);
     }
 
+    /// @dev Issue 10, finding 1: a hospital whose credential lapsed and that is then accredited
+    /// as a doctor still cannot review the task it posted.
     function test_claimSeat_revertsWhen_poster() public {
+        vm.prank(issuer);
+        registry.revoke(hospital);
         _accredit(hospital);
+        assertTrue(registry.canServe(hospital));
         vm.expectRevert(abi.encodeWithSelector(IDiagnosisMarket.PosterCannotClaim.selector, taskId));
         _claim(taskId, hospital);
     }
@@ -118,16 +123,12 @@ contract ClaimSeatTest is MarketFixture {
     }
 
     function test_claimSeat_revertsWhen_accreditationExpired() public {
-        uint64 expiry = registry.credentialOf(doctors[0]).expiresAt;
-        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        p.commitDeadline = uint40(expiry + 1 days);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        p.revealDeadline = uint40(expiry + 2 days);
-        uint256 id = _post(p);
+        uint64 expiry = uint64(block.timestamp + 1 hours);
+        vm.prank(issuer);
+        registry.accredit(doctors[0], keccak256("short licence"), expiry);
         vm.warp(expiry);
         vm.expectRevert(abi.encodeWithSelector(IDiagnosisMarket.DoctorCannotServe.selector, doctors[0]));
-        _claim(id, doctors[0]);
+        _claim(taskId, doctors[0]);
     }
 
     function test_claimSeat_revertsWhen_noEncryptionKey() public {
@@ -143,8 +144,7 @@ contract ClaimSeatTest is MarketFixture {
         IDiagnosisMarket.TaskParams memory p = _params(5, 3);
         p.minReputation = 3;
         uint256 id = _post(p);
-        vm.prank(address(market));
-        rep.mint(doctors[0], 2);
+        _mintRep(doctors[0], 2);
         vm.expectRevert(
             abi.encodeWithSelector(IDiagnosisMarket.InsufficientReputation.selector, doctors[0], 2, 3)
         );
@@ -188,12 +188,123 @@ contract ClaimSeatTest is MarketFixture {
         _claim(id, doctors[1]);
     }
 
-    function testFuzz_claimSeat_reputationGate(uint64 minReputation, uint64 held) public {
+    // ------------------------------------------- issue 10, finding 2: fee-on-transfer stakes
+
+    /// @dev A 1%-fee token whose fee rounds to zero on a tiny bounty gets past postTask; each
+    /// stake would then arrive short but be credited in full. claimSeat measures it and refuses.
+    function test_claimSeat_revertsWhen_feeRoundsToZeroOnlyOnTheBounty() public {
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.token = address(feeToken);
+        p.bounty = 99; // 1% of 99 rounds to 0
+        uint256 id = _post(p);
+        uint256 received = STAKE - STAKE * feeToken.FEE_BPS() / 10_000;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.FeeOnTransferToken.selector, address(feeToken), uint256(STAKE), received
+            )
+        );
+        _claim(id, doctors[0]);
+        assertEq(market.getTask(id).filled, 0);
+        assertEq(feeToken.balanceOf(address(market)), 99);
+    }
+
+    /// @dev A token that switches its fee on after the task was posted.
+    function test_claimSeat_revertsWhen_feeSwitchedOnAfterPosting() public {
+        SwitchableFeeToken token = _switchableToken();
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.token = address(token);
+        uint256 id = _post(p);
+        _claim(id, doctors[0]);
+
+        token.setFeeBps(100);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.FeeOnTransferToken.selector,
+                address(token),
+                uint256(STAKE),
+                STAKE - STAKE / 100
+            )
+        );
+        _claim(id, doctors[1]);
+        assertEq(market.getTask(id).filled, 1);
+        assertEq(token.balanceOf(address(market)), uint256(BOUNTY) + STAKE);
+    }
+
+    /// @dev The attack's end: with short stakes refused, the task is cancelled at its fill
+    /// deadline and every credit can still be withdrawn; the market ends empty, not short.
+    function test_claimSeat_feeSwitchedOnLeavesEscrowWhole() public {
+        SwitchableFeeToken token = _switchableToken();
+        IDiagnosisMarket.TaskParams memory p = _params(3, 2);
+        p.token = address(token);
+        uint256 id = _post(p);
+        _claim(id, doctors[0]);
+        _claim(id, doctors[1]);
+        token.setFeeBps(100);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.FeeOnTransferToken.selector,
+                address(token),
+                uint256(STAKE),
+                STAKE - STAKE / 100
+            )
+        );
+        _claim(id, doctors[2]);
+
+        vm.warp(market.getTask(id).fillDeadline);
+        _finalize(id);
+        assertEq(uint8(market.getTask(id).status), uint8(IDiagnosisMarket.Status.Cancelled));
+        address[3] memory payees = [doctors[0], doctors[1], hospital];
+        for (uint256 i; i < payees.length; ++i) {
+            vm.prank(payees[i]);
+            market.withdraw(address(token));
+        }
+        assertEq(token.balanceOf(address(market)), 0);
+    }
+
+    function testFuzz_claimSeat_feeOnStakeAlwaysRefused(uint16 feeBps, uint96 stake) public {
+        feeBps = uint16(bound(feeBps, 1, 10_000));
+        stake = uint96(bound(stake, 1, 1_000_000e6));
+        SwitchableFeeToken token = _switchableToken();
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.token = address(token);
+        p.stakePerSeat = stake;
+        uint256 id = _post(p);
+        token.setFeeBps(feeBps);
+        uint256 fee = uint256(stake) * feeBps / 10_000;
+        if (fee != 0) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IDiagnosisMarket.FeeOnTransferToken.selector, address(token), uint256(stake), stake - fee
+                )
+            );
+        }
+        _claim(id, doctors[0]);
+        // Whatever happened, the market holds exactly what the task promises.
+        IDiagnosisMarket.Task memory t = market.getTask(id);
+        assertEq(token.balanceOf(address(market)), uint256(t.bounty) + uint256(t.stakePerSeat) * t.filled);
+    }
+
+    function _switchableToken() internal returns (SwitchableFeeToken token) {
+        token = new SwitchableFeeToken();
+        vm.prank(admin);
+        market.setTokenAllowed(address(token), true);
+        address[] memory payers = new address[](6);
+        payers[0] = hospital;
+        for (uint256 i; i < 5; ++i) {
+            payers[i + 1] = doctors[i];
+        }
+        for (uint256 i; i < payers.length; ++i) {
+            token.mint(payers[i], 10_000_000e6);
+            vm.prank(payers[i]);
+            token.approve(address(market), type(uint256).max);
+        }
+    }
+
+    function testFuzz_claimSeat_reputationGate(uint32 minReputation, uint64 held) public {
         IDiagnosisMarket.TaskParams memory p = _params(5, 3);
         p.minReputation = minReputation;
         uint256 id = _post(p);
-        vm.prank(address(market));
-        rep.mint(doctors[0], held);
+        _mintRep(doctors[0], held);
         if (held < minReputation) {
             vm.expectRevert(
                 abi.encodeWithSelector(

@@ -146,7 +146,9 @@ contract FinalizeTest is MarketFixture {
         assertEq(rep.totalSupply(), 0);
     }
 
-    function test_finalize_noQuorumNonRevealersStakesToPoster() public {
+    /// @dev Issue 10, finding 6: without a quorum the forfeited stakes go to the doctors who
+    /// revealed (they did the work), not to the poster; the poster gets the bounty and the dust.
+    function test_finalize_noQuorumForfeitedStakesToRevealers() public {
         uint256 taskId = _postDefault();
         uint8[] memory votes = _votes5(1, 1, 2, 0, 0);
         _seatAndCommit(taskId, votes);
@@ -154,17 +156,72 @@ contract FinalizeTest is MarketFixture {
         _reveal(taskId, doctors[1], 1);
         _reveal(taskId, doctors[2], 2);
         _toRevealDeadline(taskId);
+
+        // Two silent stakes (100e6) over three revealers: 33,333,333 each, 1 unit of dust.
+        uint256 share = 2 * uint256(STAKE) / 3;
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.TaskFinalized(taskId, IDiagnosisMarket.Status.Unresolved, 0, 0);
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.Credited(taskId, doctors[0], address(usdc), STAKE + share);
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.Credited(taskId, doctors[1], address(usdc), STAKE + share);
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.Credited(taskId, doctors[2], address(usdc), STAKE + share);
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.Credited(taskId, hospital, address(usdc), uint256(BOUNTY) + 1);
         _finalize(taskId);
 
-        assertEq(_credit(doctors[0]), STAKE);
-        assertEq(_credit(doctors[1]), STAKE);
-        assertEq(_credit(doctors[2]), STAKE);
+        assertEq(share, 33_333_333);
+        assertEq(_credit(doctors[0]), STAKE + share);
+        assertEq(_credit(doctors[1]), STAKE + share);
+        assertEq(_credit(doctors[2]), STAKE + share);
         assertEq(_credit(doctors[3]), 0);
         assertEq(_credit(doctors[4]), 0);
-        assertEq(_credit(hospital), uint256(BOUNTY) + 2 * uint256(STAKE));
+        assertEq(_credit(hospital), uint256(BOUNTY) + 1);
+        assertEq(rep.totalSupply(), 0);
         assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Unresolved));
     }
 
+    /// @dev One revealer among five, no quorum: it takes all four forfeited stakes.
+    function test_finalize_noQuorumSingleRevealerTakesForfeits() public {
+        uint256 taskId = _postDefault();
+        uint8[] memory votes = _votes5(3, 1, 1, 1, 1);
+        _seatAndCommit(taskId, votes);
+        _reveal(taskId, doctors[0], 3);
+        _toRevealDeadline(taskId);
+        _finalize(taskId);
+        assertEq(_credit(doctors[0]), 5 * uint256(STAKE));
+        assertEq(_credit(hospital), BOUNTY);
+    }
+
+    /// @dev A failed task's poster is never paid more than its own bounty back, whatever happens.
+    function testFuzz_finalize_failedTaskNeverRewardsPoster(uint8 revealers, uint96 stake) public {
+        revealers = uint8(bound(revealers, 0, 2)); // quorum 3 of 5: at most two votes for one code
+        stake = uint96(bound(stake, 0, 1_000e6));
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.stakePerSeat = stake;
+        uint256 taskId = _post(p);
+        uint8[] memory votes = _votes5(1, 2, 1, 2, 0);
+        _seatAndCommit(taskId, votes);
+        for (uint256 i; i < revealers; ++i) {
+            _reveal(taskId, doctors[i], votes[i]);
+        }
+        _toRevealDeadline(taskId);
+        _finalize(taskId);
+        uint256 forfeited = uint256(stake) * (5 - revealers);
+        if (revealers == 0) {
+            assertEq(_credit(hospital), uint256(BOUNTY) + forfeited);
+        } else {
+            uint256 share = forfeited / revealers;
+            assertEq(_credit(hospital), uint256(BOUNTY) + forfeited % revealers);
+            assertLt(forfeited % revealers, revealers);
+            for (uint256 i; i < revealers; ++i) {
+                assertEq(_credit(doctors[i]), stake + share);
+            }
+        }
+    }
+
+    /// @dev Nobody revealed, so nobody did the work: every forfeited stake goes to the poster.
     function test_finalize_nobodyCommittedAllStakesToPoster() public {
         uint256 taskId = _postDefault();
         _claimFirst(taskId, 5);
@@ -221,6 +278,212 @@ contract FinalizeTest is MarketFixture {
         assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Cancelled));
     }
 
+    // ------------------------------------------------ issue 10: fill window
+
+    /// @dev Finding 4: a task whose seats do not fill is cancellable by anyone 7 days after
+    /// posting, even though its commit deadline is 30 days away; every stake and the bounty come
+    /// back exactly.
+    function test_finalize_anyoneCancelsPartlyFilledTaskAtFillDeadline() public {
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.commitDeadline = uint40(block.timestamp + 30 days);
+        p.revealDeadline = p.commitDeadline + 30 days;
+        uint256 postedAt = block.timestamp;
+        uint256 taskId = _post(p);
+        _claimFirst(taskId, 3);
+        _commit(taskId, doctors[0], 1);
+
+        vm.warp(postedAt + 7 days - 1);
+        assertEq(uint8(_phase(taskId)), uint8(IDiagnosisMarket.Phase.Commit));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.WrongPhase.selector,
+                taskId,
+                IDiagnosisMarket.Phase.Finalizable,
+                IDiagnosisMarket.Phase.Commit
+            )
+        );
+        vm.prank(stranger);
+        market.finalize(taskId);
+
+        vm.warp(postedAt + 7 days);
+        assertEq(uint8(_phase(taskId)), uint8(IDiagnosisMarket.Phase.Finalizable));
+        // Nobody can join any more.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDiagnosisMarket.WrongPhase.selector,
+                taskId,
+                IDiagnosisMarket.Phase.Commit,
+                IDiagnosisMarket.Phase.Finalizable
+            )
+        );
+        _claim(taskId, doctors[3]);
+
+        vm.expectEmit(address(market));
+        emit IDiagnosisMarket.TaskFinalized(taskId, IDiagnosisMarket.Status.Cancelled, 0, 0);
+        vm.prank(stranger);
+        market.finalize(taskId);
+
+        assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Cancelled));
+        for (uint256 i; i < 3; ++i) {
+            uint256 before = usdc.balanceOf(doctors[i]);
+            vm.prank(doctors[i]);
+            market.withdraw(address(usdc));
+            assertEq(usdc.balanceOf(doctors[i]) - before, STAKE);
+        }
+        uint256 hospitalBefore = usdc.balanceOf(hospital);
+        vm.prank(hospital);
+        market.withdraw(address(usdc));
+        assertEq(usdc.balanceOf(hospital) - hospitalBefore, BOUNTY);
+        assertEq(usdc.balanceOf(address(market)), 0);
+        assertEq(rep.totalSupply(), 0);
+    }
+
+    /// @dev A task that fills within the fill window keeps its full commit window.
+    function test_finalize_filledTaskKeepsCommitWindowPastFillDeadline() public {
+        IDiagnosisMarket.TaskParams memory p = _params(3, 2);
+        p.commitDeadline = uint40(block.timestamp + 30 days);
+        p.revealDeadline = p.commitDeadline + 1 days;
+        uint256 taskId = _post(p);
+        _claimFirst(taskId, 3);
+        vm.warp(block.timestamp + 20 days);
+        assertEq(uint8(_phase(taskId)), uint8(IDiagnosisMarket.Phase.Commit));
+        _commit(taskId, doctors[0], 1);
+        _commit(taskId, doctors[1], 1);
+        _commit(taskId, doctors[2], 1);
+        _revealAll(taskId, _votes3(1, 1, 1));
+        _finalize(taskId);
+        assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Resolved));
+    }
+
+    /// @dev With a commit window shorter than 7 days the fill deadline is the commit deadline.
+    function test_finalize_shortCommitWindowCancelsAtCommitDeadline() public {
+        IDiagnosisMarket.TaskParams memory p = _params(5, 3);
+        p.commitDeadline = uint40(block.timestamp + 2 days);
+        p.revealDeadline = p.commitDeadline + 1 days;
+        uint256 taskId = _post(p);
+        _claimFirst(taskId, 4);
+        assertEq(market.getTask(taskId).fillDeadline, p.commitDeadline);
+        vm.warp(p.commitDeadline - 1);
+        assertEq(uint8(_phase(taskId)), uint8(IDiagnosisMarket.Phase.Commit));
+        vm.warp(p.commitDeadline);
+        _finalize(taskId);
+        assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Cancelled));
+        for (uint256 i; i < 4; ++i) {
+            assertEq(_credit(doctors[i]), STAKE);
+        }
+        assertEq(_credit(hospital), BOUNTY);
+    }
+
+    // ------------------------------------- issue 10: reputation and revocation
+
+    /// @dev Finding 7: a doctor revoked after claiming keeps its seat and payout but earns no
+    /// reputation; the others still do.
+    function test_finalize_revokedDoctorPaidButNoReputation() public {
+        uint256 taskId = _postDefault();
+        uint8[] memory votes = _votes5(1, 1, 1, 1, 2);
+        _seatAndCommit(taskId, votes);
+        vm.prank(issuer);
+        registry.revoke(doctors[1]);
+        _revealAll(taskId, votes);
+        _finalize(taskId);
+
+        assertEq(_credit(doctors[1]), STAKE + BOUNTY / 4);
+        assertEq(rep.balanceOf(doctors[1]), 0);
+        assertEq(rep.balanceOf(doctors[0]), 1);
+        assertEq(rep.balanceOf(doctors[2]), 1);
+        assertEq(rep.balanceOf(doctors[3]), 1);
+        assertEq(rep.totalSupply(), 3);
+        assertEq(market.getTask(taskId).agreeing, 4);
+    }
+
+    /// @dev An accreditation that expired between claim and finalize earns no reputation either.
+    function test_finalize_expiredDoctorPaidButNoReputation() public {
+        uint256 taskId = _postDefault();
+        vm.prank(issuer);
+        registry.accredit(doctors[0], keccak256("short"), uint64(block.timestamp + 2 hours));
+        uint8[] memory votes = _votes5(1, 1, 1, 1, 1);
+        _seatAndCommit(taskId, votes);
+        vm.warp(block.timestamp + 2 hours);
+        _revealAll(taskId, votes);
+        _finalize(taskId);
+        assertEq(_credit(doctors[0]), STAKE + BOUNTY / 5);
+        assertEq(rep.balanceOf(doctors[0]), 0);
+        assertEq(rep.totalSupply(), 4);
+    }
+
+    /// @dev Every agreeing doctor revoked: finalize still pays everyone and mints nothing.
+    function test_finalize_allAgreeingRevokedMintsNothing() public {
+        uint256 taskId = _postDefault();
+        uint8[] memory votes = _votes5(1, 1, 1, 2, 2);
+        _seatAndCommit(taskId, votes);
+        vm.startPrank(issuer);
+        for (uint256 i; i < 3; ++i) {
+            registry.revoke(doctors[i]);
+        }
+        vm.stopPrank();
+        _revealAll(taskId, votes);
+        _finalize(taskId);
+        assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Resolved));
+        assertEq(_credit(doctors[0]), STAKE + BOUNTY / 3);
+        assertEq(rep.totalSupply(), 0);
+    }
+
+    /// @dev Finding 5: no role can stop the market from minting. Every admin power is used
+    /// against a running task (pause, delisting, minimums, revoking the hospital); finalize still
+    /// resolves, pays and mints, and nobody holds a role on the reputation token to revoke.
+    function test_finalize_noRoleCanFreezeReputation() public {
+        uint256 taskId = _postDefault();
+        uint8[] memory votes = _votes5(1, 1, 1, 1, 2);
+        _seatAndCommit(taskId, votes);
+
+        vm.startPrank(admin);
+        market.pause();
+        market.setTokenAllowed(address(usdc), false);
+        market.setMinReputationBounty(address(usdc), 0);
+        market.setMinReputationWindow(30 days);
+        // The old attack: revoking the market's minter role. The token has no roles at all.
+        (bool ok,) = address(rep)
+            .call(
+                abi.encodeWithSignature(
+                    "revokeRole(bytes32,address)", keccak256("MINTER_ROLE"), address(market)
+                )
+            );
+        assertFalse(ok);
+        vm.stopPrank();
+        vm.prank(issuer);
+        registry.revoke(hospital);
+
+        _revealAll(taskId, votes);
+        _finalize(taskId);
+        assertEq(uint8(market.getTask(taskId).status), uint8(IDiagnosisMarket.Status.Resolved));
+        assertEq(rep.totalSupply(), 4);
+        assertEq(rep.minter(), address(market));
+        vm.prank(doctors[0]);
+        assertEq(market.withdraw(address(usdc)), STAKE + BOUNTY / 4);
+    }
+
+    /// @dev Finding 5, fuzzed: whoever revokes whichever doctors, finalize succeeds, pays every
+    /// agreeing doctor and mints exactly to those still accredited.
+    function testFuzz_finalize_alwaysSucceedsAndMintsToAccredited(uint8 revokedMask) public {
+        uint256 taskId = _postDefault();
+        uint8[] memory votes = _votes5(2, 2, 2, 2, 2);
+        _seatAndCommit(taskId, votes);
+        uint256 expected;
+        vm.startPrank(issuer);
+        for (uint256 i; i < 5; ++i) {
+            if ((revokedMask >> i) & 1 == 1) registry.revoke(doctors[i]);
+            else ++expected;
+        }
+        vm.stopPrank();
+        _revealAll(taskId, votes);
+        _finalize(taskId);
+        assertEq(rep.totalSupply(), expected);
+        for (uint256 i; i < 5; ++i) {
+            assertEq(_credit(doctors[i]), STAKE + BOUNTY / 5);
+            assertEq(rep.balanceOf(doctors[i]), (revokedMask >> i) & 1 == 1 ? 0 : 1);
+        }
+    }
+
     // ---------------------------------------------------------------- pause
 
     function test_finalize_notBlockedByPause() public {
@@ -271,6 +534,11 @@ contract FinalizeTest is MarketFixture {
         _finalize(taskId);
     }
 
+    function _votes3(uint8 a, uint8 b, uint8 c) internal pure returns (uint8[] memory v) {
+        v = new uint8[](3);
+        (v[0], v[1], v[2]) = (a, b, c);
+    }
+
     // ------------------------------------------------------------------ fuzz
 
     struct Scenario {
@@ -297,7 +565,12 @@ contract FinalizeTest is MarketFixture {
         s.seats = uint8(bound(seats, 1, 15));
         s.quorum = uint8(bound(quorumOffset, s.seats / 2 + 1, s.seats));
         IDiagnosisMarket.TaskParams memory p = _params(s.seats, s.quorum);
-        p.bounty = uint96(bound(bounty, 1, 1_000_000e6));
+        // Around the reputation minimum half the time, anywhere up to 1M tUSD otherwise.
+        p.bounty = uint96(
+            seed % 2 == 0
+                ? bound(bounty, MIN_REP_BOUNTY - 2, MIN_REP_BOUNTY + 2)
+                : bound(bounty, 1, 1_000_000e6)
+        );
         p.stakePerSeat = uint96(bound(stake, 0, 10_000e6));
         (s.bounty, s.stake) = (p.bounty, p.stakePerSeat);
         s.taskId = _post(p);
@@ -345,22 +618,28 @@ contract FinalizeTest is MarketFixture {
         assertEq(usdc.balanceOf(address(market)), total);
 
         IDiagnosisMarket.Task memory t = market.getTask(s.taskId);
+        assertEq(t.earnsReputation, s.seats >= 3 && s.bounty >= MIN_REP_BOUNTY, "earnsReputation");
         if (winners == 1) {
             assertEq(uint8(t.status), uint8(IDiagnosisMarket.Status.Resolved));
             assertEq(t.outcome, expected);
             assertEq(t.agreeing, s.counts[expected]);
-            assertEq(rep.totalSupply(), s.counts[expected]);
+            assertEq(rep.totalSupply(), t.earnsReputation ? s.counts[expected] : 0);
             for (uint256 i; i < s.seats; ++i) {
                 bool agreed = s.reveals[i] && s.votes[i] == expected;
-                assertEq(rep.balanceOf(doctors[i]), agreed ? 1 : 0);
+                assertEq(rep.balanceOf(doctors[i]), agreed && t.earnsReputation ? 1 : 0);
                 if (!s.reveals[i]) assertEq(_credit(doctors[i]), 0);
                 else if (!agreed) assertEq(_credit(doctors[i]), s.stake);
             }
         } else {
             assertEq(uint8(t.status), uint8(IDiagnosisMarket.Status.Unresolved));
             assertEq(rep.totalSupply(), 0);
+            uint256 revealed;
             for (uint256 i; i < s.seats; ++i) {
-                assertEq(_credit(doctors[i]), s.reveals[i] ? s.stake : 0);
+                if (s.reveals[i]) ++revealed;
+            }
+            uint256 share = revealed == 0 ? 0 : s.stake * (s.seats - revealed) / revealed;
+            for (uint256 i; i < s.seats; ++i) {
+                assertEq(_credit(doctors[i]), s.reveals[i] ? s.stake + share : 0);
             }
         }
     }

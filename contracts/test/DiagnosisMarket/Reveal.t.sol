@@ -74,6 +74,65 @@ contract RevealTest is MarketFixture {
         market.reveal(other, 2, salt);
     }
 
+    /// @dev Issue 10, finding 8: a commitment computed for another chain id (same market
+    /// address, task, doctor, vote and salt) does not reveal here.
+    function test_reveal_commitmentForAnotherChainDoesNotVerify() public {
+        bytes32 salt = _salt(taskId, doctors[4]);
+        bytes32 foreign =
+            keccak256(abi.encode(block.chainid + 1, address(market), taskId, doctors[4], uint8(2), salt));
+        vm.prank(doctors[4]);
+        market.commit(taskId, foreign);
+        _toCommitDeadline(taskId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDiagnosisMarket.CommitmentMismatch.selector, taskId, doctors[4])
+        );
+        vm.prank(doctors[4]);
+        market.reveal(taskId, 2, salt);
+    }
+
+    /// @dev Issue 10, finding 8: a commitment computed for another market (same chain, task,
+    /// doctor, vote and salt) does not reveal here, and a v1 commitment (no chain, no market)
+    /// does not either.
+    function test_reveal_commitmentForAnotherMarketDoesNotVerify() public {
+        bytes32 salt = _salt(taskId, doctors[4]);
+        bytes32 foreign =
+            keccak256(abi.encode(block.chainid, makeAddr("otherMarket"), taskId, doctors[4], uint8(2), salt));
+        vm.prank(doctors[4]);
+        market.commit(taskId, foreign);
+        _toCommitDeadline(taskId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDiagnosisMarket.CommitmentMismatch.selector, taskId, doctors[4])
+        );
+        vm.prank(doctors[4]);
+        market.reveal(taskId, 2, salt);
+
+        // The same vote on a second market with a v1 commitment: refused as well.
+        uint256 other = _post(_params(1, 1));
+        _claim(other, doctors[6]);
+        bytes32 salt6 = _salt(other, doctors[6]);
+        vm.prank(doctors[6]);
+        market.commit(other, keccak256(abi.encode(other, doctors[6], uint8(2), salt6)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDiagnosisMarket.CommitmentMismatch.selector, other, doctors[6])
+        );
+        vm.prank(doctors[6]);
+        market.reveal(other, 2, salt6);
+    }
+
+    /// @dev A commitment made on one chain, replayed after a fork to another chain id, fails there.
+    function test_reveal_commitmentReplayedOnForkedChainDoesNotVerify() public {
+        bytes32 salt = _salt(taskId, doctors[4]);
+        vm.prank(doctors[4]);
+        market.commit(taskId, _commitmentFor(taskId, doctors[4], 2));
+        _toCommitDeadline(taskId);
+        vm.chainId(block.chainid + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDiagnosisMarket.CommitmentMismatch.selector, taskId, doctors[4])
+        );
+        vm.prank(doctors[4]);
+        market.reveal(taskId, 2, salt);
+    }
+
     function test_reveal_revertsWhen_unknownTask() public {
         vm.expectRevert(abi.encodeWithSelector(IDiagnosisMarket.UnknownTask.selector, 0));
         vm.prank(doctors[0]);

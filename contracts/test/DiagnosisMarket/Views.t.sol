@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {DiagnosisMarket} from "../../src/DiagnosisMarket.sol";
 import {IDiagnosisMarket} from "../../src/interfaces/IDiagnosisMarket.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
 
@@ -9,8 +10,28 @@ contract ViewsTest is MarketFixture {
         bytes32 salt = keccak256("salt");
         assertEq(
             market.commitmentOf(7, doctors[0], 2, salt),
-            keccak256(abi.encode(uint256(7), doctors[0], uint8(2), salt))
+            keccak256(abi.encode(block.chainid, address(market), uint256(7), doctors[0], uint8(2), salt))
         );
+    }
+
+    /// @dev Issue 10, finding 8: the same inputs give another commitment on another chain.
+    function test_commitmentOf_dependsOnChainId() public {
+        bytes32 salt = keccak256("salt");
+        bytes32 here = market.commitmentOf(7, doctors[0], 2, salt);
+        vm.chainId(1);
+        bytes32 mainnet = market.commitmentOf(7, doctors[0], 2, salt);
+        assertTrue(here != mainnet);
+        assertEq(
+            mainnet,
+            keccak256(abi.encode(uint256(1), address(market), uint256(7), doctors[0], uint8(2), salt))
+        );
+    }
+
+    /// @dev Issue 10, finding 8: the same inputs give another commitment on another market.
+    function test_commitmentOf_dependsOnMarket() public {
+        DiagnosisMarket other = new DiagnosisMarket(admin, registry);
+        bytes32 salt = keccak256("salt");
+        assertTrue(market.commitmentOf(7, doctors[0], 2, salt) != other.commitmentOf(7, doctors[0], 2, salt));
     }
 
     function testFuzz_commitmentOf_bindsEveryField(uint256 taskId, address doctor, uint8 dx, bytes32 salt)
@@ -18,7 +39,7 @@ contract ViewsTest is MarketFixture {
         view
     {
         bytes32 c = market.commitmentOf(taskId, doctor, dx, salt);
-        assertEq(c, keccak256(abi.encode(taskId, doctor, dx, salt)));
+        assertEq(c, keccak256(abi.encode(block.chainid, address(market), taskId, doctor, dx, salt)));
         assertTrue(c != market.commitmentOf(taskId ^ 1, doctor, dx, salt));
         assertTrue(c != market.commitmentOf(taskId, address(uint160(doctor) ^ 1), dx, salt));
         assertTrue(c != market.commitmentOf(taskId, doctor, dx ^ 1, salt));
@@ -92,7 +113,8 @@ contract ViewsTest is MarketFixture {
         assertEq(uint8(_phase(taskId)), uint8(expected));
     }
 
-    /// @dev With seats still free the task goes straight from Commit to Finalizable (cancel).
+    /// @dev With seats still free the task goes straight from Commit to Finalizable (cancel) at
+    /// its fill deadline: the commit deadline or 7 days after posting, whichever comes first.
     function testFuzz_phaseOf_unfilledTiming(uint40 commitWindow, uint256 elapsed, uint8 filled) public {
         commitWindow = uint40(bound(commitWindow, 1, 30 days));
         elapsed = bound(elapsed, 0, uint256(commitWindow) + 60 days);
@@ -100,10 +122,11 @@ contract ViewsTest is MarketFixture {
         IDiagnosisMarket.TaskParams memory p = _params(5, 3);
         p.commitDeadline = uint40(block.timestamp) + commitWindow;
         p.revealDeadline = p.commitDeadline + 1 days;
+        uint256 fillDeadline = block.timestamp + (commitWindow < 7 days ? commitWindow : 7 days);
         uint256 taskId = _post(p);
         _claimFirst(taskId, filled);
         vm.warp(block.timestamp + elapsed);
-        IDiagnosisMarket.Phase expected = block.timestamp < p.commitDeadline
+        IDiagnosisMarket.Phase expected = block.timestamp < fillDeadline
             ? IDiagnosisMarket.Phase.Commit
             : IDiagnosisMarket.Phase.Finalizable;
         assertEq(uint8(_phase(taskId)), uint8(expected));

@@ -8,17 +8,21 @@ import {DoctorRegistry} from "../../src/DoctorRegistry.sol";
 import {ReputationToken} from "../../src/ReputationToken.sol";
 import {IDiagnosisMarket} from "../../src/interfaces/IDiagnosisMarket.sol";
 import {MockStablecoin} from "../mocks/MockStablecoin.sol";
+import {SwitchableFeeToken} from "../mocks/SwitchableFeeToken.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
-/// @notice Invariants of the market under random lifecycles driven by {MarketHandler}. The handler
-/// catches the reverts it expects, so any other revert is a failure.
+/// @notice Invariants of the market under random lifecycles and the attacks of issue 10, driven
+/// by {MarketHandler}. The handler catches the reverts it expects, so any other revert is a failure.
 /// forge-config: default.invariant.fail-on-revert = true
 /// forge-config: ci.invariant.fail-on-revert = true
 contract DiagnosisMarketInvariantTest is Test {
+    uint96 internal constant MIN_REP_BOUNTY = 10e6;
+
     DoctorRegistry internal registry;
     ReputationToken internal rep;
     DiagnosisMarket internal market;
     MockStablecoin internal usdc;
+    SwitchableFeeToken internal feeToken;
     MarketHandler internal handler;
 
     function setUp() public {
@@ -26,38 +30,62 @@ contract DiagnosisMarketInvariantTest is Test {
         address admin = makeAddr("admin");
         address issuer = makeAddr("issuer");
         registry = new DoctorRegistry(admin, issuer);
-        rep = new ReputationToken(admin);
-        market = new DiagnosisMarket(admin, registry, rep);
+        market = new DiagnosisMarket(admin, registry);
+        rep = ReputationToken(market.reputation());
         usdc = new MockStablecoin();
+        feeToken = new SwitchableFeeToken();
         vm.startPrank(admin);
-        rep.grantRole(rep.MINTER_ROLE(), address(market));
         market.setTokenAllowed(address(usdc), true);
+        market.setTokenAllowed(address(feeToken), true);
+        market.setMinReputationBounty(address(usdc), MIN_REP_BOUNTY);
+        market.setMinReputationBounty(address(feeToken), MIN_REP_BOUNTY);
         vm.stopPrank();
 
         address[] memory doctors = new address[](8);
+        address[] memory seeded = new address[](4);
         for (uint256 i; i < doctors.length; ++i) {
             doctors[i] = makeAddr(string.concat("doctor", vm.toString(i)));
             vm.prank(issuer);
-            registry.accredit(doctors[i], keccak256(abi.encode(i)), uint64(block.timestamp + 3650 days));
+            registry.accredit(
+                doctors[i], keccak256(abi.encode("licence", doctors[i])), uint64(block.timestamp + 3650 days)
+            );
             vm.prank(doctors[i]);
             registry.setEncryptionKey(keccak256(abi.encode("key", i)));
-            usdc.mint(doctors[i], 1e30);
-            vm.prank(doctors[i]);
-            usdc.approve(address(market), type(uint256).max);
+            _fund(doctors[i]);
             // Half of the doctors start with some reputation, so that gated tasks can fill.
-            if (i % 2 == 0) {
-                vm.prank(address(market));
-                rep.mint(doctors[i], 1);
-            }
+            if (i % 2 == 0) seeded[i / 2] = doctors[i];
         }
+        vm.prank(address(market));
+        rep.mintBatch(seeded, 1);
+
         address[] memory posters = new address[](2);
         posters[0] = makeAddr("hospitalA");
         posters[1] = makeAddr("hospitalB");
+        for (uint256 i; i < posters.length; ++i) {
+            vm.prank(issuer);
+            registry.accreditHospital(
+                posters[i], keccak256(abi.encode("hospital", i)), uint64(block.timestamp + 3650 days)
+            );
+        }
 
-        handler = new MarketHandler(market, rep, usdc, admin, doctors, posters);
+        handler = new MarketHandler(
+            MarketHandler.Setup({
+                market: market,
+                registry: registry,
+                usdc: usdc,
+                feeToken: feeToken,
+                admin: admin,
+                issuer: issuer,
+                doctors: doctors,
+                posters: posters,
+                farmer: makeAddr("farmer"),
+                minReputationBounty: MIN_REP_BOUNTY,
+                minReputationWindow: 1 hours
+            })
+        );
         targetContract(address(handler));
         // Weights: lifecycle steps twice as often as the rest.
-        bytes4[] memory selectors = new bytes4[](13);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = handler.warp.selector;
         selectors[1] = handler.postTask.selector;
         selectors[2] = handler.claimSeats.selector;
@@ -71,30 +99,53 @@ contract DiagnosisMarketInvariantTest is Test {
         selectors[10] = handler.withdraw.selector;
         selectors[11] = handler.togglePause.selector;
         selectors[12] = handler.postTask.selector;
+        selectors[13] = handler.farm.selector;
+        selectors[14] = handler.toggleFee.selector;
+        selectors[15] = handler.toggleAccreditation.selector;
+        selectors[16] = handler.withdraw.selector;
+        selectors[17] = handler.playOut.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// @notice The market holds exactly the open escrow, the stakes of active tasks and every
-    /// credited-unwithdrawn balance: nothing more, nothing less.
+    function _fund(address account) internal {
+        usdc.mint(account, 1e30);
+        feeToken.mint(account, 1e30);
+        vm.startPrank(account);
+        usdc.approve(address(market), type(uint256).max);
+        feeToken.approve(address(market), type(uint256).max);
+        vm.stopPrank();
+    }
+
+    /// @notice In every token the market holds exactly the open escrow, the stakes of active
+    /// tasks and every credited-unwithdrawn balance: nothing more, nothing less, even after the
+    /// fee token switched its fee on.
     function invariant_balanceCoversEscrowStakesAndCredits() public view {
-        uint256 open;
-        for (uint256 i; i < handler.taskCount(); ++i) {
-            IDiagnosisMarket.Task memory t = market.getTask(handler.taskIds(i));
-            if (t.status == IDiagnosisMarket.Status.Active) {
-                open += t.bounty + uint256(t.stakePerSeat) * t.filled;
+        for (uint256 k; k < handler.tokenCount(); ++k) {
+            address token = handler.tokens(k);
+            uint256 open;
+            for (uint256 i; i < handler.taskCount(); ++i) {
+                IDiagnosisMarket.Task memory t = market.getTask(handler.taskIds(i));
+                if (t.token == token && t.status == IDiagnosisMarket.Status.Active) {
+                    open += t.bounty + uint256(t.stakePerSeat) * t.filled;
+                }
             }
+            uint256 credits;
+            for (uint256 i; i < handler.doctorCount(); ++i) {
+                credits += market.creditOf(handler.doctors(i), token);
+            }
+            for (uint256 i; i < handler.posterCount(); ++i) {
+                credits += market.creditOf(handler.posters(i), token);
+            }
+            uint256 balance = MockStablecoin(token).balanceOf(address(market));
+            assertGe(balance, open + credits, "market insolvent");
+            assertEq(balance, open + credits, "untracked funds");
+            assertEq(
+                balance,
+                handler.ghostDeposited(token) - handler.ghostWithdrawn(token),
+                "ghost totals disagree"
+            );
         }
-        uint256 credits;
-        for (uint256 i; i < handler.doctorCount(); ++i) {
-            credits += market.creditOf(handler.doctors(i), address(usdc));
-        }
-        for (uint256 i; i < handler.posterCount(); ++i) {
-            credits += market.creditOf(handler.posters(i), address(usdc));
-        }
-        uint256 balance = usdc.balanceOf(address(market));
-        assertGe(balance, open + credits, "market insolvent");
-        assertEq(balance, open + credits, "untracked funds");
-        assertEq(balance, handler.ghostDeposited() - handler.ghostWithdrawn(), "ghost totals disagree");
+        assertFalse(handler.ghostShortDepositAccepted(), "a short bounty or stake was accepted");
     }
 
     /// @notice No task pays out more than its bounty plus the stakes it took; in fact exactly that.
@@ -132,10 +183,14 @@ contract DiagnosisMarketInvariantTest is Test {
         }
     }
 
-    /// @notice Reputation only grows on finalize, by one point per agreeing doctor.
-    function invariant_reputationOnlyFromAgreement() public view {
+    /// @notice Reputation only grows on finalize, by one point per agreeing doctor still
+    /// accredited, and only on tasks that meet the minimums: the ghost tally, built from the
+    /// handler's own records (farming attempts included), equals every balance exactly.
+    function invariant_reputationOnlyFromQualifyingAgreement() public view {
         assertFalse(handler.ghostReputationMovedOutsideFinalize(), "reputation moved outside finalize");
         assertFalse(handler.ghostTallyMismatch(), "finalize disagrees with an independent tally");
+        assertFalse(handler.ghostFarmPostAccepted(), "a non-hospital posted a task");
+        assertFalse(handler.ghostEarnsMismatch(), "earnsReputation disagrees with the minimums");
         uint256 sum;
         for (uint256 i; i < handler.doctorCount(); ++i) {
             address doctor = handler.doctors(i);
@@ -152,10 +207,11 @@ contract DiagnosisMarketInvariantTest is Test {
     }
 
     /// @dev Prints how often each action ran and succeeded (`forge test -vv` shows it), to see
-    /// that the campaign walks whole lifecycles.
+    /// that the campaign walks whole lifecycles and tries the attacks.
     function afterInvariant() external view {
-        string[16] memory names = [
-            "postTask",
+        string[25] memory names = [
+            "postTask.earning",
+            "postTask.notEarning",
             "postTask.reverted",
             "claimSeat",
             "claimSeat.reverted",
@@ -168,6 +224,14 @@ contract DiagnosisMarketInvariantTest is Test {
             "finalize.reverted",
             "finalize.resolved",
             "finalize.resolvedWithSilent",
+            "finalize.resolvedEarning",
+            "farm.refused",
+            "farm.played",
+            "playOut",
+            "fee.on",
+            "fee.off",
+            "revoke",
+            "reaccredit",
             "withdraw",
             "togglePause",
             "warp"

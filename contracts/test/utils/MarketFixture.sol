@@ -8,13 +8,13 @@ import {DoctorRegistry} from "../../src/DoctorRegistry.sol";
 import {ReputationToken} from "../../src/ReputationToken.sol";
 import {IDiagnosisMarket} from "../../src/interfaces/IDiagnosisMarket.sol";
 import {IDoctorRegistry} from "../../src/interfaces/IDoctorRegistry.sol";
-import {IReputationToken} from "../../src/interfaces/IReputationToken.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
 import {MockStablecoin} from "../mocks/MockStablecoin.sol";
 
-/// @notice Shared set-up: the three contracts wired as in production, a 6-decimal stablecoin,
-/// a fee-on-transfer token, a funded hospital and accredited doctors with keys, plus helpers to
-/// walk a task through its life.
+/// @notice Shared set-up: the three contracts wired as in production (the market creates its
+/// reputation token), a 6-decimal stablecoin whose default tasks earn reputation, a
+/// fee-on-transfer token, a funded accredited hospital and accredited doctors with keys, plus
+/// helpers to walk a task through its life.
 abstract contract MarketFixture is Test {
     uint256 internal constant START = 1_700_000_000;
     uint256 internal constant NUM_DOCTORS = 16;
@@ -23,6 +23,8 @@ abstract contract MarketFixture is Test {
     uint40 internal constant COMMIT_WINDOW = 1 days;
     uint40 internal constant REVEAL_WINDOW = 1 days;
     uint8 internal constant NUM_CLASSES = 4;
+    /// @dev The smallest usdc bounty that earns reputation (the deploy script's 10 tUSD).
+    uint96 internal constant MIN_REP_BOUNTY = 10e6;
     string internal constant SCAN_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
     bytes32 internal constant SALT_TYPEHASH = keccak256("CrypDocSalt(uint256 taskId,address market)");
 
@@ -43,18 +45,18 @@ abstract contract MarketFixture is Test {
     function setUp() public virtual {
         vm.warp(START);
         registry = new DoctorRegistry(admin, issuer);
-        rep = new ReputationToken(admin);
-        market =
-            new DiagnosisMarket(admin, IDoctorRegistry(address(registry)), IReputationToken(address(rep)));
+        market = new DiagnosisMarket(admin, IDoctorRegistry(address(registry)));
+        rep = ReputationToken(market.reputation());
         usdc = new MockStablecoin();
         feeToken = new FeeOnTransferToken();
 
         vm.startPrank(admin);
-        rep.grantRole(rep.MINTER_ROLE(), address(market));
         market.setTokenAllowed(address(usdc), true);
         market.setTokenAllowed(address(feeToken), true);
+        market.setMinReputationBounty(address(usdc), MIN_REP_BOUNTY);
         vm.stopPrank();
 
+        _accreditHospital(hospital);
         _fund(hospital);
         for (uint256 i; i < NUM_DOCTORS; ++i) {
             (address doctor, uint256 key) = makeAddrAndKey(string.concat("doctor", vm.toString(i)));
@@ -84,6 +86,22 @@ abstract contract MarketFixture is Test {
         );
         vm.prank(doctor);
         registry.setEncryptionKey(keccak256(abi.encode("x25519", doctor)));
+    }
+
+    /// @dev Accredits `account` as a hospital for a year.
+    function _accreditHospital(address account) internal {
+        vm.prank(issuer);
+        registry.accreditHospital(
+            account, keccak256(abi.encode("hospital licence", account)), uint64(block.timestamp + 365 days)
+        );
+    }
+
+    /// @dev Reputation earned elsewhere, minted as the market would.
+    function _mintRep(address account, uint256 amount) internal {
+        address[] memory accounts = new address[](1);
+        accounts[0] = account;
+        vm.prank(address(market));
+        rep.mintBatch(accounts, amount);
     }
 
     // ------------------------------------------------------------------- tasks
@@ -135,8 +153,11 @@ abstract contract MarketFixture is Test {
         return keccak256(abi.encodePacked(r, s, v));
     }
 
+    /// @dev Commitment v2, computed independently of the market: bound to the chain and the market.
     function _commitmentFor(uint256 taskId, address doctor, uint8 diagnosis) internal view returns (bytes32) {
-        return keccak256(abi.encode(taskId, doctor, diagnosis, _salt(taskId, doctor)));
+        return keccak256(
+            abi.encode(block.chainid, address(market), taskId, doctor, diagnosis, _salt(taskId, doctor))
+        );
     }
 
     function _commit(uint256 taskId, address doctor, uint8 diagnosis) internal {
