@@ -41,4 +41,7 @@ export CRYPDOC_IPFS_API CRYPDOC_REQUIRE_IPFS=1
 step "cargo test"
 cargo test --workspace --locked
 
+step "doctors' web page: build, unit tests, headless Chromium end to end (scripts/web-test.sh)"
+scripts/web-test.sh
+
 printf '\nall tests passed\n'

@@ -67,5 +67,15 @@ if (process.argv.includes("--tests")) {
     sourcemap: "inline",
     logLevel: "warning",
   });
-  console.log(`unit tests bundled: ${entries.length} files -> ${out}/unit (${statSync(out).isDirectory() ? "ok" : "?"})`);
+  await build({
+    entryPoints: [join(here, "test/e2e/run.mjs")],
+    outfile: join(out, "e2e/run.mjs"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  console.log(`tests bundled into ${out}: ${entries.length} unit files${statSync(join(out, "e2e/run.mjs")).isFile() ? ", e2e/run.mjs" : ""}`);
 }

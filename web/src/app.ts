@@ -15,7 +15,6 @@ import { unwrapKey } from "./crypto/wrap.js";
 import { SaltStore, type StoredVote } from "./state/salts.js";
 import { decodeImage, imageType } from "./views/image.js";
 import type { Eip1193Provider, WalletDetail } from "./wallet/eip1193.js";
-import { nowSeconds } from "./format.js";
 
 export interface Profile {
   address: Address;
@@ -264,9 +263,10 @@ export class App implements TxObserver {
     return !!this.profile && this.profile.encryptionKey !== ZERO_KEY;
   }
 
+  /** A doctor's credential that is neither revoked nor valid any more (chain time decides). */
   accreditationExpired(): boolean {
-    const c = this.profile?.credential;
-    return !!c && c.role === 1 && !c.revoked && c.expiresAt !== 0 && c.expiresAt <= nowSeconds();
+    const p = this.profile;
+    return !!p && p.credential.role === 1 && !p.credential.revoked && !p.accredited;
   }
 
   taskById(id: bigint): Task | undefined {

@@ -49,8 +49,8 @@ async function start(): Promise<void> {
     root,
     h("header", {}, h("div", { class: "brand" }, h("strong", {}, "CrypDoc"), h("span", { class: "muted" }, " · second opinions, paid and private")), nav, walletBox),
     bannerBox,
-    main,
     txBox,
+    main,
   );
 
   let route = parseRoute(location.hash);
@@ -89,7 +89,7 @@ async function start(): Promise<void> {
     fill(bannerBox, ...banners(app));
     fill(
       txBox,
-      app.txs.length ? h("h3", {}, "Transactions") : null,
+      app.txs.length ? h("h3", {}, "Your transactions") : null,
       app.txs.map((t) =>
         h(
           "div",
@@ -203,6 +203,7 @@ async function start(): Promise<void> {
   // Read-only hooks for diagnostics and the browser tests: digests, never pixels or keys.
   (window as unknown as { crypdoc: unknown }).crypdoc = {
     version: 1,
+    app,
     route: () => route,
     pixelDigest: async (): Promise<string | null> => {
       const image = taskView?.scanReader.image;

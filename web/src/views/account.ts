@@ -4,7 +4,7 @@ import type { HistoryEntry } from "../chain/client.js";
 import { explainError } from "../chain/errors.js";
 import { roleName } from "../chain/abi.js";
 import { bytesToHex } from "../crypto/bytes.js";
-import { formatAmount, formatTime, nowSeconds, shortHash } from "../format.js";
+import { formatAmount, formatTime, shortHash } from "../format.js";
 import { fill, h } from "./dom.js";
 
 export class AccountView {
@@ -39,7 +39,7 @@ export class AccountView {
       return;
     }
     const c = p.credential;
-    const expired = c.expiresAt !== 0 && c.expiresAt <= nowSeconds();
+    const expired = c.role === 1 && !c.revoked && !p.accredited;
     const accreditation =
       c.role === 0
         ? "not accredited"

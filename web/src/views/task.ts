@@ -18,6 +18,8 @@ interface Live {
   keyReleased: boolean;
   credited: bigint;
   reputationEarned: bigint;
+  /** Loaded after the task ended, so credited and reputationEarned are final. */
+  settled: boolean;
 }
 
 export class TaskView {
@@ -113,7 +115,7 @@ export class TaskView {
       const [credited, reputationEarned] = terminal && account && seated
         ? await Promise.all([chain.creditedBy(task.id, account), chain.reputationEarned(task.id, account)])
         : [0n, 0n];
-      this.live = { vote, seats, keyReleased: key !== null, credited, reputationEarned };
+      this.live = { vote, seats, keyReleased: key !== null, credited, reputationEarned, settled: terminal };
     } catch (e) {
       this.app.setNotice("error", `Reading task ${task.id}: ${explainError(e)}`);
     }
@@ -395,7 +397,9 @@ export class TaskView {
     } else {
       parts.push(h("p", { "data-outcome": statusName(task.status) }, h("strong", {}, `${statusName(task.status)}`), task.phase === Phase.Cancelled ? ": seats did not fill in time, everyone was refunded." : ": no quorum agreed; the bounty went back to the hospital."));
     }
-    if (vote && vote.seat > 0) {
+    if (vote && vote.seat > 0 && !live?.settled) {
+      parts.push(h("p", { class: "muted" }, "Reading your payout…"));
+    } else if (vote && vote.seat > 0) {
       const agreed = task.phase === Phase.Resolved && vote.revealed && vote.diagnosis === task.outcome;
       parts.push(
         h(
