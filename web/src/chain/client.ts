@@ -90,6 +90,7 @@ export interface HistoryEntry {
   detail: string;
   amount?: bigint;
   token?: Address;
+  diagnosis?: number;
 }
 
 /** What the UI hears about a transaction on its way. */
@@ -395,7 +396,7 @@ export class ChainClient {
       ...claimed.map((l) => entry(l, "claimed", l.args.taskId, `seat ${l.args.seat} claimed`)),
       ...keys.map((l) => entry(l, "key", l.args.taskId, "scan key released to you")),
       ...committed.map((l) => entry(l, "committed", l.args.taskId, "blind vote committed")),
-      ...revealed.map((l) => entry(l, "revealed", l.args.taskId, `vote revealed`, { amount: BigInt(l.args.diagnosis) })),
+      ...revealed.map((l) => entry(l, "revealed", l.args.taskId, "vote revealed", { diagnosis: l.args.diagnosis })),
       ...credited.map((l) =>
         entry(l, "credited", l.args.taskId, "credited", { amount: l.args.amount, token: l.args.token }),
       ),

@@ -4,6 +4,7 @@ import type { HistoryEntry } from "../chain/client.js";
 import { explainError } from "../chain/errors.js";
 import { roleName } from "../chain/abi.js";
 import { bytesToHex } from "../crypto/bytes.js";
+import { diagnosisName } from "../diagnosis.js";
 import { formatAmount, formatTime, shortHash } from "../format.js";
 import { fill, h } from "./dom.js";
 
@@ -103,6 +104,10 @@ export class AccountView {
     const describe = (e: HistoryEntry): string => {
       if ((e.kind === "credited" || e.kind === "withdrawn") && e.amount !== undefined) {
         return `${e.detail} ${this.amount(e.amount)}`;
+      }
+      if (e.kind === "revealed" && e.diagnosis !== undefined && e.taskId !== null) {
+        const classes = this.app.taskById(e.taskId)?.numClasses ?? 2;
+        return `${e.detail}: ${diagnosisName(classes, e.diagnosis)}`;
       }
       return e.detail;
     };

@@ -75,7 +75,7 @@ export async function startCliChain({ bin, log = () => {} }) {
     deployment,
     doctors,
     outsider: { name: "researcher", address: address("researcher"), privateKey: keyOf("researcher") },
-    async postTask({ scan, contentType, predicted = 1, confidenceBps = 9000, seats = 5, quorum = 3, stake = 5_000_000n, minReputation }) {
+    async postTask({ scan, contentType, predicted = 1, confidenceBps = 9000, seats = 5, quorum = 3, stake = 5_000_000n, minReputation = 0 }) {
       const ext = contentType === "image/png" ? "png" : "jpg";
       const file = join(dir, `scan-${++scanNo}.${ext}`);
       writeFileSync(file, scan);
@@ -86,12 +86,19 @@ export async function startCliChain({ bin, log = () => {} }) {
         "--seats", String(seats), "--quorum", String(quorum),
         "--stake", String(Number(stake) / 1e6),
       ];
-      if (minReputation !== undefined) args.push("--min-reputation", String(minReputation));
+      // Explicit: the dev policy would ask reputation of high bounties (uncertain scans).
+      args.push("--min-reputation", String(minReputation));
       const out = await cli(args, "hospital");
-      const taskId = BigInt(pick(out, ["task_id", "taskId", "id"]));
+      const id = pick(out, ["task_id", "taskId", "task", "id"]);
+      const taskId = BigInt(typeof id === "object" ? pick(id, ["id"]) : id);
       const cid = pick(out, ["cid", "scan_cid", "scanCid"]);
       if (!cid) throw new Error(`task post printed no CID: ${JSON.stringify(out)}`);
       return { taskId, cid, sealedBytes: null };
+    },
+    /** The Rust client reveals a vote the page committed: it can only recover the salt from
+     * the wallet if both derive it identically. */
+    async revealAs(name, taskId) {
+      return cli(["doctor", "reveal", taskId.toString()], name);
     },
     async releaseKeys() {
       const out = await cli(["hospital", "run", "--once"], "hospital");

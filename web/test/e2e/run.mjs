@@ -407,6 +407,15 @@ test("the doctors' page walks a whole task in Chromium", async (t) => {
 
   await t.test("reveal (doctor4 from the wallet), finalize, outcome, payout and reputation", async () => {
     for (const d of doctors) {
+      if (d === doctors[4] && chain.revealAs) {
+        // With the Rust CLI: doctor5's vote, committed by the page, is revealed by the CLI,
+        // which recovers the salt from the same key (Rust and TypeScript derive it alike).
+        await d.page.waitForSelector('[data-action="reveal"]', { timeout: 30_000 });
+        const out = await chain.revealAs(d.name, task1.taskId);
+        log(`doctor5 revealed through the CLI: ${JSON.stringify(out).slice(0, 160)}`);
+        assert.match(await text(d, '[data-vote-state="revealed"], [data-action="finalize"]', 30_000), /no-tumor|finalize/i);
+        continue;
+      }
       const signs = d.wallet.count("eth_signTypedData_v4");
       await click(d, '[data-action="reveal"]', 30_000);
       const message = await d.page
@@ -464,6 +473,7 @@ test("the doctors' page walks a whole task in Chromium", async (t) => {
       log(`${d.name}: withdrew ${Number(credit) / 1e6} tUSD, net ${Number(net) / 1e6} tUSD since connecting, reputation ${rep}`);
       if (d === doctors[4]) assert.equal(net, 0n, "the dissenter gets the stake back");
       else assert.ok(net > 0n, "agreeing doctors earn");
+      if (d === doctors[0]) await d.page.screenshot({ path: join(OUT, "account.png"), fullPage: true });
       const kinds = await d.page.$$eval('[data-section="history"] tr[data-kind]', (rows) => rows.map((r) => r.dataset.kind));
       for (const k of ["claimed", "key", "committed", "revealed", "credited", "withdrawn"]) assert.ok(kinds.includes(k), `${d.name} history lacks ${k}`);
     }
