@@ -8,6 +8,7 @@ import { errorsAbi, phaseName, roleName, statusName } from "./abi.js";
 type Args = readonly unknown[];
 
 const str = (v: unknown): string => String(v);
+const article = (role: string): string => (role === "none" ? "nothing" : `a ${role}`);
 
 /** One sentence per custom error, by name. */
 export const ERROR_SENTENCES: Record<string, (a: Args) => string> = {
@@ -31,9 +32,10 @@ export const ERROR_SENTENCES: Record<string, (a: Args) => string> = {
     `Quorum ${str(a[0])} must be more than half of ${str(a[1])} seats and at most ${str(a[1])}.`,
   InvalidDeadlines: (a) =>
     `Deadlines must satisfy now (${str(a[2])}) < commit (${str(a[0])}) < reveal (${str(a[1])}).`,
-  WindowTooLong: (a) => `A phase of ${str(a[0])} s is longer than the allowed ${str(a[1])} s.`,
+  WindowTooLong: (a) =>
+    `A ${str(a[0])} s phase is longer than the market's maximum of ${str(a[1])} s: shorten the commit or reveal window.`,
   HospitalNotAccredited: (a) =>
-    `${str(a[0])} is not an accredited hospital: only accredited hospitals post tasks.`,
+    `${str(a[0])} is not an accredited hospital, so it cannot post tasks.`,
   ReputationWindowTooLong: (a) =>
     `A reputation commit window of ${str(a[0])} s exceeds the longest commit window (${str(a[1])} s).`,
   DoctorCannotServe: (a) =>
@@ -61,18 +63,19 @@ export const ERROR_SENTENCES: Record<string, (a: Args) => string> = {
   NoCredential: (a) => `${str(a[0])} was never accredited.`,
   AlreadyRevoked: (a) => `The accreditation of ${str(a[0])} is already revoked.`,
   RoleConflict: (a) =>
-    `${str(a[0])} is accredited as a ${roleName(Number(a[1]))} and cannot also be a ${roleName(
-      Number(a[2]),
-    )}.`,
+    `${str(a[0])} is accredited as ${article(roleName(Number(a[1])))}, so it cannot also be accredited as ${article(
+      roleName(Number(a[2])),
+    )}: one account cannot both post tasks and review them.`,
   NotAccredited: (a) =>
     `${str(a[0])} is not accredited as a doctor (or the accreditation expired): ask your credential issuer.`,
   ZeroEncryptionKey: () => "The encryption key is zero.",
   // IReputationToken
   ReputationNonTransferable: () => "Reputation cannot be transferred or approved.",
-  NotMinter: (a) => `${str(a[0])} is not the reputation minter (only the market mints).`,
+  NotMinter: (a) =>
+    `${str(a[0])} cannot mint reputation: only the market that created the token mints it, when a task is finalized.`,
   // OpenZeppelin
   ReentrancyGuardReentrantCall: () =>
-    "The call re-entered the market, which is refused: a token or contract called back during a transfer.",
+    "The market refused a call made from inside another of its calls (reentrancy): a token that calls back on transfer cannot act on a task mid-call.",
   EnforcedPause: () => "The market is paused: new tasks and seats are refused for now (reveal, finalize and withdraw still work).",
   ExpectedPause: () => "The market is not paused.",
   AccessControlUnauthorizedAccount: (a) =>
