@@ -11,7 +11,7 @@ import { bytesToHex, hexToBytes } from "./crypto/bytes.js";
 import { DOCTOR_KEY_MESSAGE, doctorKeyFromSignature, type DoctorKeyPair } from "./crypto/doctorKey.js";
 import { openSealedScan, parseMetadata } from "./crypto/sealed.js";
 import { commitment, recoverDiagnosis, saltFromSignature } from "./crypto/vote.js";
-import { unwrapKey } from "./crypto/wrap.js";
+import { requireWebCrypto, unwrapKey } from "./crypto/wrap.js";
 import { SaltStore, type StoredVote } from "./state/salts.js";
 import { decodeImage, imageType } from "./views/image.js";
 import type { Eip1193Provider, WalletDetail } from "./wallet/eip1193.js";
@@ -368,6 +368,7 @@ export class App implements TxObserver {
     const sealed = new Uint8Array(await res.arrayBuffer());
     lap("fetch");
     let dataKey: Uint8Array;
+    requireWebCrypto();
     try {
       dataKey = await unwrapKey(hexToBytes(wrapped), key.secretKey);
     } catch {

@@ -35,11 +35,19 @@ function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer;
 }
 
+/** HPKE's key schedule runs on WebCrypto, which browsers offer only in secure contexts. */
+export function requireWebCrypto(): void {
+  if (!globalThis.crypto?.subtle) {
+    throw new Error("This page needs a secure context (https:// or localhost) to decrypt scans: WebCrypto is unavailable here.");
+  }
+}
+
 /** Recovers the 32-byte data key with the doctor's X25519 secret. A key wrapped for someone
  * else, or damaged, is an authentication error. */
 export async function unwrapKey(wrapped: Uint8Array, doctorSecret: Uint8Array): Promise<Uint8Array> {
   checkMagic(wrapped, WRAPPED_KEY_MAGIC, WRAPPED_KEY_VERSION, "wrapped key");
   if (wrapped.length !== WRAPPED_KEY_LEN) throw SealError.authentication();
+  requireWebCrypto();
   const hpke = wrapSuite();
   try {
     const recipientKey = await hpke.kem.importKey("raw", buffer(doctorSecret), false);
