@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod intake;
+pub mod report;
 pub mod state;
 
 pub use agent::{release_scan_key, AgentReport, HospitalAgent};
