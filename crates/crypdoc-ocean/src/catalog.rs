@@ -255,6 +255,18 @@ pub async fn read_asset(
             return Ok(None);
         }
     };
+    // A DDO could name any token as a service's datatoken; only the NFT's own datatokens count
+    // (ocean-node's `isDeployed` check).
+    let contract = ERC721Template::new(nft, provider);
+    for service in &ddo.services {
+        let dt = service.datatoken_address.parse::<Address>().unwrap_or_default();
+        let own =
+            contract.isDeployed(dt).call().await.map_err(|e| call_error("ERC721Template.isDeployed", e))?;
+        if !own {
+            tracing::warn!(target: "crypdoc::ocean", %nft, datatoken = %dt, "skipping data NFT: a service names a datatoken it did not deploy");
+            return Ok(None);
+        }
+    }
     let created = events.first().map_or(event.timestamp, |e| e.timestamp);
     Ok(Some(index_asset(provider, ddo, event, created, addresses.start_block).await?))
 }
