@@ -5,7 +5,6 @@ use std::path::Path;
 const ARTIFACTS: &[&str] = &[
     "DiagnosisMarket.sol/DiagnosisMarket.json",
     "DoctorRegistry.sol/DoctorRegistry.json",
-    "ReputationToken.sol/ReputationToken.json",
     "TestStablecoin.sol/TestStablecoin.json",
 ];
 

@@ -57,7 +57,10 @@ async fn releases_each_key_once_across_restarts_and_lost_state() {
             .unwrap();
         admin.mint_stablecoin(signer.address(), U256::from(100_000_000u64)).await.unwrap();
         let client = MarketClient::connect(&url, signer, deployment.clone()).await.unwrap();
-        if i >= 2 {
+        // Two hospitals (only accredited ones may post) and two doctors.
+        if i < 2 {
+            admin.accredit_hospital(client.address(), keccak256([b'h', i]), now + 86_400).await.unwrap();
+        } else {
             admin.accredit(client.address(), keccak256([i]), now + 86_400).await.unwrap();
             client.set_encryption_key(keypair(&client).await.public_key().to_bytes().into()).await.unwrap();
         }

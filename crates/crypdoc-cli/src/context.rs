@@ -31,6 +31,15 @@ impl DevnetState {
     }
 }
 
+/// The chain time `days` days from now, as an accreditation expiry. Checked: `--days` is user
+/// input, and an overflow would otherwise panic or wrap to a date in the past.
+pub(crate) async fn expiry_in_days(client: &MarketClient, days: u64) -> anyhow::Result<u64> {
+    let now = client.chain_time().await?;
+    days.checked_mul(24 * 3600)
+        .and_then(|secs| now.checked_add(secs))
+        .with_context(|| format!("--days {days} is too far in the future"))
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename), so a
 /// crash never leaves a half-written file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -98,6 +98,8 @@ fn a_doctor_journey_with_salt_recovery() {
     assert_eq!(posted["task"], "1");
     // 90% on a binary task: 20 + 180 * (1000 / 5000) = 56 tUSD.
     assert_eq!(posted["bounty"], "56000000");
+    // One seat is below the market's reputation minimum (3): the task pays but mints nothing.
+    assert_eq!(posted["earns_reputation"], false);
 
     cli.json(&["doctor", "claim", "1", "-a", "doctor1"]);
     // The hospital's agent node sees the claim and releases the key, once.
@@ -123,11 +125,17 @@ fn a_doctor_journey_with_salt_recovery() {
     assert_eq!(finalized["task"]["outcome"], "tumor");
     let shown = cli.json(&["task", "show", "1"]);
     assert_eq!(shown["votes"][0]["diagnosis"], "tumor");
+    assert_eq!(shown["earns_reputation"], false);
+    // An hour's commit window is shorter than the fill window, so seats had until the commit
+    // deadline to fill.
+    assert_eq!(shown["fill_deadline"], shown["commit_deadline"]);
+    let listed = cli.json(&["task", "list"]);
+    assert_eq!(listed[0]["fill_deadline"], shown["fill_deadline"]);
 
     let withdrawn = cli.json(&["withdraw", "-a", "doctor1"]);
     assert_eq!(withdrawn["amount"], "58000000", "bounty 56 + stake 2");
     let reputation = cli.json(&["reputation", "show", "doctor1"]);
-    assert_eq!(reputation["reputation"], "1");
+    assert_eq!(reputation["reputation"], "0", "a one-seat task earns no reputation");
     assert_eq!(reputation["credit"], "0");
 
     let err = cli.error(&["withdraw", "-a", "doctor1"]);
@@ -156,6 +164,41 @@ fn bad_input_gets_one_clear_line() {
     assert!(err.contains("not a probability"), "{err}");
     let err = cli.error(&post_args(&scan, "tumor", "0.9", &["--quorum", "2"]));
     assert!(err.contains("quorum 2 must be more than half of the 5 seats"), "{err}");
+    let err = cli.error(&post_args(&scan, "tumor", "0.9", &["--commit-window", "2592001"]));
+    assert!(err.contains("the commit window of 2592001 s is longer than the market's maximum"), "{err}");
+
+    // Only accredited hospitals post; the error names the command that fixes it.
+    // JSON carries addresses in lower case, sentences in their EIP-55 checksummed form.
+    let researcher: alloy::primitives::Address =
+        cli.json(&["account", "list"])["researcher"].as_str().unwrap().parse().unwrap();
+    let mut as_researcher = post_args(&scan, "tumor", "0.9", &[]);
+    as_researcher[3] = "researcher";
+    let err = cli.error(&as_researcher);
+    assert!(err.contains(&format!("{researcher} is not an accredited hospital")), "{err}");
+    assert!(err.contains(&format!("`crypdoc hospital accredit {researcher} --license TEXT`")), "{err}");
+    let accredited = cli.json(&["hospital", "accredit", "researcher", "--license", "R-1", "-a", "admin"]);
+    assert_eq!(
+        accredited["hospital"].as_str().unwrap().parse::<alloy::primitives::Address>().unwrap(),
+        researcher
+    );
+    // A doctor cannot also be a hospital, and a nonsense expiry is refused before sending.
+    let err = cli.error(&["hospital", "accredit", "doctor1", "--license", "D-1", "-a", "admin"]);
+    assert!(
+        err.contains("is accredited as a doctor, so it cannot also be accredited as a hospital"),
+        "{err}"
+    );
+    let err = cli.error(&[
+        "hospital",
+        "accredit",
+        "researcher",
+        "--license",
+        "R-1",
+        "--days",
+        "18446744073709551615",
+        "-a",
+        "admin",
+    ]);
+    assert!(err.contains("is too far in the future"), "{err}");
 
     // A doctor without an encryption key, and a claim before any task exists in that phase.
     cli.json(&post_args(&scan, "no-tumor", "0.9", &[]));

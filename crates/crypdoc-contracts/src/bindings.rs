@@ -35,19 +35,20 @@ sol! {
         function mint(address to, uint256 amount) external;
     }
 
-    /// The AccessControl role grant used when wiring the contracts.
+    /// AccessControl's role check, for verifying who holds what after deployment.
     #[sol(rpc)]
     interface IAccessControl {
-        function grantRole(bytes32 role, address account) external;
         function hasRole(bytes32 role, address account) external view returns (bool);
     }
 
     /// Errors raised by OpenZeppelin code inside the contracts and by ERC20 tokens.
-    #[derive(Debug, PartialEq, Eq)]
+    #[sol(all_derives)]
     interface OpenZeppelinErrors {
         error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);
         error EnforcedPause();
         error ExpectedPause();
+        /// Every state-changing market entry point is `nonReentrant` (ReentrancyGuardTransient).
+        error ReentrancyGuardReentrantCall();
         error SafeERC20FailedOperation(address token);
         error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed);
         error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed);
@@ -65,9 +66,6 @@ fn creation_code(artifact: &str) -> Bytes {
 /// `DoctorRegistry` creation code.
 pub static DOCTOR_REGISTRY_CODE: LazyLock<Bytes> =
     LazyLock::new(|| creation_code(include_str!("../../../out/DoctorRegistry.sol/DoctorRegistry.json")));
-/// `ReputationToken` creation code.
-pub static REPUTATION_TOKEN_CODE: LazyLock<Bytes> =
-    LazyLock::new(|| creation_code(include_str!("../../../out/ReputationToken.sol/ReputationToken.json")));
 /// `DiagnosisMarket` creation code.
 pub static DIAGNOSIS_MARKET_CODE: LazyLock<Bytes> =
     LazyLock::new(|| creation_code(include_str!("../../../out/DiagnosisMarket.sol/DiagnosisMarket.json")));

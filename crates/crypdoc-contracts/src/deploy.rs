@@ -2,7 +2,7 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{keccak256, Address, Bytes},
+    primitives::{Address, Bytes},
     providers::{DynProvider, Provider},
     rpc::types::TransactionRequest,
     sol_types::SolValue,
@@ -14,12 +14,16 @@ use std::{
 };
 use tracing::info;
 
-use crate::market::RECEIPT_TIMEOUT;
-
-use crate::bindings::{
-    IAccessControl, IDiagnosisMarket, DIAGNOSIS_MARKET_CODE, DOCTOR_REGISTRY_CODE, REPUTATION_TOKEN_CODE,
-    TEST_STABLECOIN_CODE,
+use crate::{
+    bindings::{IDiagnosisMarket, DIAGNOSIS_MARKET_CODE, DOCTOR_REGISTRY_CODE, TEST_STABLECOIN_CODE},
+    market::RECEIPT_TIMEOUT,
+    revert::CallError,
 };
+
+/// The smallest bounty in the dev stablecoin whose task earns reputation: 10 tUSD (6 decimals),
+/// the default of `contracts/script/Deploy.s.sol`'s `MIN_REPUTATION_BOUNTY`. Without a minimum
+/// the market mints no reputation in that token at all.
+pub const DEV_MIN_REPUTATION_BOUNTY: u128 = 10_000_000;
 
 /// Where the contracts of one CrypDoc instance live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +32,7 @@ pub struct Deployment {
     pub chain_id: u64,
     /// `DoctorRegistry`.
     pub registry: Address,
-    /// `ReputationToken`.
+    /// `ReputationToken`, created by the market (`DiagnosisMarket.reputation()`).
     pub reputation: Address,
     /// `DiagnosisMarket`.
     pub market: Address,
@@ -44,9 +48,18 @@ pub enum DeploymentError {
     /// The RPC endpoint failed.
     #[error("RPC error while deploying: {0}")]
     Rpc(#[from] alloy::transports::TransportError),
-    /// A wiring call reverted.
-    #[error("deployment call failed: {0}")]
-    Call(String),
+    /// The provider has no account to deploy from.
+    #[error("the provider has no sender account to deploy from")]
+    NoSender,
+    /// A wiring call or read failed.
+    #[error("deployment call {what} failed: {source}")]
+    Call {
+        /// The call.
+        what: &'static str,
+        /// Why (boxed: a decoded revert is large, and this error is returned by every
+        /// deployment-file operation too).
+        source: Box<CallError>,
+    },
     /// A creation transaction mined without creating a contract.
     #[error("the {0} creation transaction did not create a contract")]
     NotCreated(&'static str),
@@ -133,21 +146,22 @@ async fn create(
 
 /// Sends one wiring call and waits for it to be mined.
 async fn wire<D: alloy::contract::CallDecoder>(
+    what: &'static str,
     call: alloy::contract::CallBuilder<&DynProvider, D>,
 ) -> Result<(), DeploymentError> {
     call.send()
         .await
-        .map_err(|e| DeploymentError::Call(crate::revert::explain_contract_error(&e)))?
+        .map_err(|e| DeploymentError::Call { what, source: Box::new(e.into()) })?
         .with_timeout(Some(RECEIPT_TIMEOUT))
         .get_receipt()
         .await
-        .map_err(|source| DeploymentError::Receipt { what: "wiring", source })?;
+        .map_err(|source| DeploymentError::Receipt { what, source })?;
     Ok(())
 }
 
-/// Deploys the registry, the reputation token and the market from the provider's default
-/// sender (which becomes admin, pauser and credential issuer), gives the market the minter
-/// role, and on dev chains deploys a test stablecoin and allow-lists it.
+/// Deploys the registry and the market (which creates the reputation token) from the provider's
+/// default sender, which becomes admin, pauser and credential issuer; on dev chains also a test
+/// stablecoin, allow-listed with a reputation minimum.
 pub async fn deploy_all(
     provider: &DynProvider,
     with_stablecoin: bool,
@@ -157,11 +171,19 @@ pub async fn deploy_all(
         .await
         .ok()
         .and_then(|accounts| accounts.first().copied())
-        .ok_or(DeploymentError::Call("the provider has no sender account".into()))?;
+        .ok_or(DeploymentError::NoSender)?;
     deploy_as(provider, admin, with_stablecoin).await
 }
 
 /// Like [`deploy_all`] with an explicit admin (the provider's wallet must be able to sign as it).
+///
+/// The same contracts and roles as `contracts/script/Deploy.s.sol` with `ADMIN` and `ISSUER`
+/// both the deployer: `DoctorRegistry(admin, issuer = admin)`, `DiagnosisMarket(admin,
+/// registry)`, whose constructor creates the `ReputationToken` with the market as its only,
+/// permanent minter (so there is no minter role to grant, and none to revoke); with
+/// `with_stablecoin`, `TestStablecoin(admin)`, allow-listed with a reputation minimum of
+/// [`DEV_MIN_REPUTATION_BOUNTY`]. This is the one deployment path: `dev up`, the demo and every
+/// test use it.
 pub async fn deploy_as(
     provider: &DynProvider,
     admin: Address,
@@ -171,20 +193,26 @@ pub async fn deploy_as(
     let start_block = provider.get_block_number().await?;
     let registry =
         create(provider, "DoctorRegistry", &DOCTOR_REGISTRY_CODE, (admin, admin).abi_encode_params()).await?;
-    let reputation = create(provider, "ReputationToken", &REPUTATION_TOKEN_CODE, admin.abi_encode()).await?;
-    let market = create(
-        provider,
-        "DiagnosisMarket",
-        &DIAGNOSIS_MARKET_CODE,
-        (admin, registry, reputation).abi_encode_params(),
-    )
-    .await?;
+    let market =
+        create(provider, "DiagnosisMarket", &DIAGNOSIS_MARKET_CODE, (admin, registry).abi_encode_params())
+            .await?;
+    let market_contract = IDiagnosisMarket::new(market, provider.clone());
+    let reputation = market_contract
+        .reputation()
+        .call()
+        .await
+        .map_err(|e| DeploymentError::Call { what: "reputation()", source: Box::new(e.into()) })?;
+    info!(target: "crypdoc::contracts", address = %reputation, what = "ReputationToken", "created by the market");
 
-    wire(IAccessControl::new(reputation, provider.clone()).grantRole(keccak256("MINTER_ROLE"), market))
-        .await?;
     let stablecoin = if with_stablecoin {
         let token = create(provider, "TestStablecoin", &TEST_STABLECOIN_CODE, admin.abi_encode()).await?;
-        wire(IDiagnosisMarket::new(market, provider.clone()).setTokenAllowed(token, true)).await?;
+        wire("setTokenAllowed", market_contract.setTokenAllowed(token, true)).await?;
+        wire(
+            "setMinReputationBounty",
+            market_contract
+                .setMinReputationBounty(token, alloy::primitives::Uint::from(DEV_MIN_REPUTATION_BOUNTY)),
+        )
+        .await?;
         Some(token)
     } else {
         None

@@ -2,9 +2,10 @@
 //!
 //! - [`bindings`]: `sol!` bindings generated from the Solidity interfaces in
 //!   `contracts/src/interfaces`, with deployment bytecode taken from forge's artifacts.
-//! - [`deploy`]: deploying and wiring the registry, reputation token, market and (on dev chains)
-//!   a test stablecoin, and the [`Deployment`] file that records them.
-//! - [`revert`]: custom errors turned into one-line messages that say what to do.
+//! - [`deploy`]: deploying and wiring the registry, the market (which creates its reputation
+//!   token) and (on dev chains) a test stablecoin, and the [`Deployment`] file that records them.
+//! - [`revert`]: custom errors decoded into typed values ([`Revert`]) whose messages say what to
+//!   do.
 //! - [`market`]: [`MarketClient`], every market operation with the checks a careful user makes
 //!   before sending a transaction (balance, allowance, phase).
 
@@ -15,4 +16,5 @@ pub mod market;
 pub mod revert;
 
 pub use deploy::{deploy_all, Deployment, DeploymentError};
-pub use market::{wallet_provider, MarketClient, MarketError, TaskView};
+pub use market::{wallet_provider, MarketClient, MarketError, MarketLimits, TaskView, POSTING_LEAD_SECS};
+pub use revert::{CallError, Revert};

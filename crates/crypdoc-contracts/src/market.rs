@@ -4,25 +4,28 @@
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
-    primitives::{keccak256, Address, Bytes, TxHash, B256, U256},
+    primitives::{keccak256, Address, Bytes, TxHash, Uint, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::{local::PrivateKeySigner, Signer},
-    sol_types::SolError,
 };
-use crypdoc_types::{commitment, salt_from_signature, TaskSpec, TaskSpecError, VoteSalt};
-use std::time::Duration;
+use crypdoc_types::{
+    commitment, salt_from_signature, TaskSpec, TaskSpecError, VoteSalt, MAX_COMMIT_WINDOW_SECS,
+};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::debug;
 
 use crate::{
     bindings::{
-        IDiagnosisMarket::{self, IDiagnosisMarketInstance, Phase, Task, TaskParams, Vote},
-        IDoctorRegistry::{self, IDoctorRegistryInstance},
+        IDiagnosisMarket::{
+            self, IDiagnosisMarketErrors, IDiagnosisMarketInstance, Phase, Task, TaskParams, Vote,
+        },
+        IDoctorRegistry::{self, Credential, IDoctorRegistryInstance},
         IReputationToken::{self, IReputationTokenInstance},
         IERC20,
     },
     deploy::Deployment,
-    revert::{explain_contract_error, explain_revert},
+    revert::{CallError, Revert},
 };
 
 /// A market operation that could not be done.
@@ -47,9 +50,9 @@ pub enum MarketError {
     /// No code at the market address.
     #[error("no market contract at {0} on this chain: the deployment file is stale (the dev chain was restarted?); run `crypdoc dev up`")]
     NotDeployed(Address),
-    /// A contract call reverted; the message is decoded from the custom error.
-    #[error("{0}")]
-    Rejected(String),
+    /// A contract call was refused (a decoded custom error) or did not go through.
+    #[error(transparent)]
+    Call(#[from] CallError),
     /// The account lacks tokens for a transfer.
     #[error("{account} holds {have} of token {token} but needs {need}: fund the account first")]
     InsufficientBalance {
@@ -88,10 +91,47 @@ pub enum MarketError {
     MissingEvent(TxHash, &'static str),
 }
 
-impl MarketError {
-    fn from_call(error: &alloy::contract::Error) -> Self {
-        Self::Rejected(explain_contract_error(error))
+impl From<alloy::contract::Error> for MarketError {
+    fn from(error: alloy::contract::Error) -> Self {
+        Self::Call(error.into())
     }
+}
+
+impl From<Revert> for MarketError {
+    fn from(revert: Revert) -> Self {
+        Self::Call(CallError::Reverted(revert))
+    }
+}
+
+impl From<IDiagnosisMarketErrors> for MarketError {
+    fn from(error: IDiagnosisMarketErrors) -> Self {
+        Revert::from(error).into()
+    }
+}
+
+impl MarketError {
+    /// The contract's custom error, when a contract refused the call (or a check made before
+    /// sending found the error the contract would have raised).
+    pub const fn revert(&self) -> Option<&Revert> {
+        match self {
+            Self::Call(call) => call.revert(),
+            _ => None,
+        }
+    }
+}
+
+/// The market's fixed bounds, as the deployed contract reports them (`crypdoc_types` mirrors
+/// them as constants so that bad parameters are refused before anything is sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketLimits {
+    /// Fewest seats a task needs to earn reputation.
+    pub min_reputation_seats: u8,
+    /// Longest commit window in seconds.
+    pub max_commit_window_secs: u64,
+    /// Longest reveal window in seconds.
+    pub max_reveal_window_secs: u64,
+    /// How long a task may wait for its seats to fill, in seconds.
+    pub fill_window_secs: u64,
 }
 
 /// A task with its phase, seats and votes, as `task show` prints it.
@@ -109,6 +149,12 @@ pub struct TaskView {
 
 /// How long to wait for a transaction to be mined before calling it lost.
 pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Seconds added to a task's commit window when posting. The market measures the window from
+/// the block that includes the post, which comes after the time the deadline is computed from;
+/// without a lead, a task asking for exactly the reputation minimum (one hour by default) would
+/// lose its reputation to those few seconds. The window never goes past the market's maximum.
+pub const POSTING_LEAD_SECS: u64 = 60;
 
 /// A provider that signs with `signer`. Nonces are read from the node for every transaction:
 /// a cached nonce counter moves on when gas estimation rejects a call, and the next transaction
@@ -186,7 +232,7 @@ impl MarketClient {
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, MarketError> {
-        let pending = call.send().await.map_err(|e| MarketError::from_call(&e))?;
+        let pending = call.send().await?;
         let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
             MarketError::Unreachable { url: "the RPC endpoint".into(), reason: e.to_string() }
         })?;
@@ -198,7 +244,7 @@ impl MarketClient {
     }
 
     async fn read<T>(&self, result: Result<T, alloy::contract::Error>) -> Result<T, MarketError> {
-        result.map_err(|e| MarketError::from_call(&e))
+        Ok(result?)
     }
 
     /// Makes sure the market may pull `amount` of `token` from this account: checks the balance
@@ -220,27 +266,32 @@ impl MarketClient {
         Ok(())
     }
 
-    /// Posts a task paying `spec.bounty` of `token`; the deadlines start from the latest block.
+    /// Posts a task paying `spec.bounty` of `token`, as an accredited hospital. The commit
+    /// deadline is [`POSTING_LEAD_SECS`] beyond `spec.commit_window_secs` from now (capped at
+    /// the market's maximum window), the reveal deadline `spec.reveal_window_secs` after it.
     /// Returns the task id and the transaction hash.
     pub async fn post_task(&self, spec: &TaskSpec, token: Address) -> Result<(U256, TxHash), MarketError> {
         spec.validate()?;
-        let now = self.chain_time().await?;
-        let commit_deadline = now + spec.commit_window_secs;
+        // Say why a poster cannot post before asking for an approval it would not need.
+        self.ensure_can_post().await?;
+        self.ensure_allowance(token, U256::from(spec.bounty)).await?;
+        // After the approval, so that its block does not eat into the window.
+        let now = self.posting_time().await?;
+        let commit_deadline = now + (spec.commit_window_secs + POSTING_LEAD_SECS).min(MAX_COMMIT_WINDOW_SECS);
         let params = TaskParams {
             scanCid: spec.scan_cid.clone(),
             token,
-            bounty: alloy::primitives::Uint::from(spec.bounty),
-            stakePerSeat: alloy::primitives::Uint::from(spec.stake_per_seat),
+            bounty: Uint::from(spec.bounty),
+            stakePerSeat: Uint::from(spec.stake_per_seat),
             minReputation: spec.min_reputation,
-            commitDeadline: alloy::primitives::Uint::from(commit_deadline),
-            revealDeadline: alloy::primitives::Uint::from(commit_deadline + spec.reveal_window_secs),
+            commitDeadline: Uint::from(commit_deadline),
+            revealDeadline: Uint::from(commit_deadline + spec.reveal_window_secs),
             predictedClass: spec.predicted_class,
             confidenceBps: spec.confidence.get(),
             numClasses: spec.diagnosis_set.len(),
             seats: spec.seats,
             quorum: spec.quorum,
         };
-        self.ensure_allowance(token, U256::from(spec.bounty)).await?;
         let market = self.market();
         let receipt = self.send(market.postTask(params)).await?;
         let posted = receipt
@@ -261,6 +312,27 @@ impl MarketClient {
                 reason: "no latest block".into(),
             })?;
         Ok(block.header.timestamp)
+    }
+
+    /// Refuses with the market's own `HospitalNotAccredited` unless this wallet is an accredited
+    /// hospital now: callers check before preparing a task (sealing, storing, approving) that
+    /// could never be posted.
+    pub async fn ensure_can_post(&self) -> Result<(), MarketError> {
+        let me = self.address();
+        if self.is_accredited_hospital(me).await? {
+            return Ok(());
+        }
+        let error = IDiagnosisMarket::HospitalNotAccredited { poster: me };
+        Err(IDiagnosisMarketErrors::HospitalNotAccredited(error).into())
+    }
+
+    /// When a transaction sent now will most likely be mined: the latest block's time, or this
+    /// machine's clock when it is later (an idle dev chain mines no blocks, so its latest block
+    /// can be minutes old).
+    async fn posting_time(&self) -> Result<u64, MarketError> {
+        let chain = self.chain_time().await?;
+        let clock = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Ok(chain.max(clock))
     }
 
     /// The stored task, or [`MarketError::UnknownTask`].
@@ -295,8 +367,7 @@ impl MarketClient {
             .topic1(task_id)
             .from_block(self.deployment.start_block)
             .query()
-            .await
-            .map_err(|e| MarketError::from_call(&e))?;
+            .await?;
         logs.into_iter()
             .map(|(event, _)| event.scanCid)
             .find(|cid| keccak256(cid.as_bytes()) == task.scanDigest)
@@ -311,8 +382,7 @@ impl MarketClient {
             .topic1(task_id)
             .from_block(self.deployment.start_block)
             .query()
-            .await
-            .map_err(|e| MarketError::from_call(&e))?;
+            .await?;
         Ok(logs.into_iter().map(|(event, _)| (event.doctor, event.wrappedKey)).collect())
     }
 
@@ -334,9 +404,7 @@ impl MarketClient {
         let me = self.address();
         if !self.read(self.registry().canServe(me).call().await).await? {
             let error = IDiagnosisMarket::DoctorCannotServe { doctor: me };
-            return Err(MarketError::Rejected(
-                explain_revert(&error.abi_encode().into()).expect("market errors are explained"),
-            ));
+            return Err(IDiagnosisMarketErrors::DoctorCannotServe(error).into());
         }
         self.ensure_allowance(task.token, U256::from(task.stakePerSeat)).await?;
         let market = self.market();
@@ -373,13 +441,11 @@ impl MarketClient {
     pub async fn commit(&self, task_id: U256, diagnosis: u8) -> Result<(B256, TxHash), MarketError> {
         let task = self.task(task_id).await?;
         if diagnosis >= task.numClasses {
-            return Err(MarketError::Rejected(format!(
-                "diagnosis {diagnosis} is not below the task's {} classes",
-                task.numClasses
-            )));
+            let error = IDiagnosisMarket::DiagnosisOutOfRange { diagnosis, numClasses: task.numClasses };
+            return Err(IDiagnosisMarketErrors::DiagnosisOutOfRange(error).into());
         }
         let salt = self.vote_salt(task_id).await?;
-        let hash = commitment(task_id, self.address(), diagnosis, salt);
+        let hash = self.commitment(task_id, diagnosis, salt);
         let market = self.market();
         let receipt = self.send(market.commit(task_id, hash)).await?;
         Ok((salt, receipt.transaction_hash))
@@ -395,9 +461,16 @@ impl MarketClient {
         }
         let salt = self.vote_salt(task_id).await?;
         (0..task.numClasses)
-            .find(|&code| commitment(task_id, self.address(), code, salt) == vote.commitment)
+            .find(|&code| self.commitment(task_id, code, salt) == vote.commitment)
             .map(|code| (code, salt))
             .ok_or(MarketError::SaltNotRecovered(task_id))
+    }
+
+    /// The commitment of this wallet's vote for `diagnosis` on `task_id`, bound to this
+    /// deployment's chain and market as `DiagnosisMarket.commitmentOf` computes it.
+    pub fn commitment(&self, task_id: U256, diagnosis: u8, salt: B256) -> B256 {
+        let d = &self.deployment;
+        commitment(d.chain_id, d.market, task_id, self.address(), diagnosis, salt)
     }
 
     /// Reveals a vote.
@@ -446,6 +519,81 @@ impl MarketClient {
     ) -> Result<TxHash, MarketError> {
         let registry = self.registry();
         Ok(self.send(registry.accredit(doctor, license_hash, expires_at)).await?.transaction_hash)
+    }
+
+    /// Accredits `hospital` to post tasks until `expires_at` (credential issuer only). Refused
+    /// with `RoleConflict` while the account is an accredited doctor.
+    pub async fn accredit_hospital(
+        &self,
+        hospital: Address,
+        license_hash: B256,
+        expires_at: u64,
+    ) -> Result<TxHash, MarketError> {
+        let registry = self.registry();
+        Ok(self.send(registry.accreditHospital(hospital, license_hash, expires_at)).await?.transaction_hash)
+    }
+
+    /// Whether `account` is an accredited hospital now, and so may post tasks.
+    pub async fn is_accredited_hospital(&self, account: Address) -> Result<bool, MarketError> {
+        self.read(self.registry().isAccreditedHospital(account).call().await).await
+    }
+
+    /// Whether `account` is an accredited doctor now.
+    pub async fn is_accredited_doctor(&self, account: Address) -> Result<bool, MarketError> {
+        self.read(self.registry().isAccredited(account).call().await).await
+    }
+
+    /// The credential of `account`, doctor or hospital (all zero if none).
+    pub async fn credential_of(&self, account: Address) -> Result<Credential, MarketError> {
+        self.read(self.registry().credentialOf(account).call().await).await
+    }
+
+    /// The smallest bounty in `token` whose task earns reputation; zero: no task in it does.
+    pub async fn min_reputation_bounty(&self, token: Address) -> Result<u128, MarketError> {
+        let amount = self.read(self.market().minReputationBounty(token).call().await).await?;
+        Ok(amount.to())
+    }
+
+    /// The shortest commit window that earns reputation, in seconds.
+    pub async fn min_reputation_window(&self) -> Result<u64, MarketError> {
+        Ok(self.read(self.market().minReputationWindow().call().await).await?.to())
+    }
+
+    /// The market's fixed bounds as the deployed contract reports them.
+    pub async fn limits(&self) -> Result<MarketLimits, MarketError> {
+        let market = self.market();
+        Ok(MarketLimits {
+            min_reputation_seats: self.read(market.MIN_REPUTATION_SEATS().call().await).await?,
+            max_commit_window_secs: self.read(market.MAX_COMMIT_WINDOW().call().await).await?.to(),
+            max_reveal_window_secs: self.read(market.MAX_REVEAL_WINDOW().call().await).await?.to(),
+            fill_window_secs: self.read(market.FILL_WINDOW().call().await).await?.to(),
+        })
+    }
+
+    /// Sets the smallest bounty in `token` whose task earns reputation (market admin only).
+    pub async fn set_min_reputation_bounty(
+        &self,
+        token: Address,
+        amount: u128,
+    ) -> Result<TxHash, MarketError> {
+        if amount > crypdoc_types::pricing::MAX_BOUNTY {
+            return Err(TaskSpecError::AmountTooLarge { what: "minimum reputation bounty", amount }.into());
+        }
+        let market = self.market();
+        Ok(self.send(market.setMinReputationBounty(token, Uint::from(amount))).await?.transaction_hash)
+    }
+
+    /// Sets the shortest commit window that earns reputation, in seconds (market admin only).
+    pub async fn set_min_reputation_window(&self, secs: u64) -> Result<TxHash, MarketError> {
+        if secs > MAX_COMMIT_WINDOW_SECS {
+            let error = IDiagnosisMarket::ReputationWindowTooLong {
+                window: Uint::saturating_from(secs),
+                maxWindow: Uint::from(MAX_COMMIT_WINDOW_SECS),
+            };
+            return Err(IDiagnosisMarketErrors::ReputationWindowTooLong(error).into());
+        }
+        let market = self.market();
+        Ok(self.send(market.setMinReputationWindow(Uint::from(secs))).await?.transaction_hash)
     }
 
     /// Publishes this doctor's X25519 public key.

@@ -1,11 +1,12 @@
-//! Custom errors decoded into one-line messages that say what happened and what to do, so no
-//! user ever sees a raw revert blob.
+//! Custom errors decoded into typed values whose `Display` is one sentence that says what
+//! happened and what to do, so no user ever sees a raw revert blob and no caller has to parse a
+//! message to know which error it got.
 
 use alloy::{primitives::Bytes, sol_types::SolInterface};
 
 use crate::bindings::{
     IDiagnosisMarket::{IDiagnosisMarketErrors as M, Phase},
-    IDoctorRegistry::IDoctorRegistryErrors as R,
+    IDoctorRegistry::{IDoctorRegistryErrors as R, Role},
     IReputationToken::IReputationTokenErrors as T,
     OpenZeppelinErrors::OpenZeppelinErrorsErrors as O,
 };
@@ -24,7 +25,98 @@ pub fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
-fn explain_market(error: M) -> String {
+/// The name of a registry role, as sentences use it.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::None => "nothing",
+        Role::Doctor => "a doctor",
+        Role::Hospital => "a hospital",
+        _ => "an unknown role",
+    }
+}
+
+/// A custom error raised by a CrypDoc contract, or by OpenZeppelin code or a token inside one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Revert {
+    /// Raised by `DiagnosisMarket`.
+    #[error("{}", explain_market(.0))]
+    Market(M),
+    /// Raised by `DoctorRegistry`.
+    #[error("{}", explain_registry(.0))]
+    Registry(R),
+    /// Raised by `ReputationToken`.
+    #[error("{}", explain_token(.0))]
+    Reputation(T),
+    /// Raised by OpenZeppelin code inside the contracts, or by an ERC20 token.
+    #[error("{}", explain_openzeppelin(.0))]
+    OpenZeppelin(O),
+}
+
+impl Revert {
+    /// Decodes revert data from any CrypDoc contract, or `None` for an error none declares.
+    ///
+    /// `ZeroAccount()` is declared by both the registry and the reputation token with the same
+    /// selector; it decodes as the registry's, whose sentence fits both.
+    pub fn decode(data: &[u8]) -> Option<Self> {
+        if let Ok(e) = M::abi_decode(data) {
+            return Some(Self::Market(e));
+        }
+        if let Ok(e) = R::abi_decode(data) {
+            return Some(Self::Registry(e));
+        }
+        if let Ok(e) = T::abi_decode(data) {
+            return Some(Self::Reputation(e));
+        }
+        O::abi_decode(data).ok().map(Self::OpenZeppelin)
+    }
+}
+
+impl From<M> for Revert {
+    fn from(error: M) -> Self {
+        Self::Market(error)
+    }
+}
+
+impl From<R> for Revert {
+    fn from(error: R) -> Self {
+        Self::Registry(error)
+    }
+}
+
+/// A contract call or transaction that did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The contract refused it with a custom error a CrypDoc interface declares.
+    #[error(transparent)]
+    Reverted(#[from] Revert),
+    /// The contract refused it with data no CrypDoc interface declares.
+    #[error("the contract reverted with unknown error data {0}")]
+    UnknownRevert(Bytes),
+    /// No verdict from the contract: the transport, the node or the encoding failed.
+    #[error(transparent)]
+    Failed(alloy::contract::Error),
+}
+
+impl From<alloy::contract::Error> for CallError {
+    fn from(error: alloy::contract::Error) -> Self {
+        match error.as_revert_data() {
+            Some(data) => Revert::decode(&data).map_or(Self::UnknownRevert(data), Self::Reverted),
+            None => Self::Failed(error),
+        }
+    }
+}
+
+impl CallError {
+    /// The decoded custom error, when the contract refused the call with one.
+    pub const fn revert(&self) -> Option<&Revert> {
+        match self {
+            Self::Reverted(revert) => Some(revert),
+            _ => None,
+        }
+    }
+}
+
+fn explain_market(error: &M) -> String {
     match error {
         M::UnknownTask(e) => format!("task {} does not exist (see `crypdoc task list`)", e.taskId),
         M::WrongPhase(e) => format!(
@@ -53,6 +145,19 @@ fn explain_market(error: M) -> String {
         M::InvalidDeadlines(e) => format!(
             "deadlines must satisfy now ({}) < commit ({}) < reveal ({})",
             e.nowTimestamp, e.commitDeadline, e.revealDeadline
+        ),
+        M::WindowTooLong(e) => format!(
+            "a {} s phase is longer than the market's maximum of {} s: shorten the commit or reveal window",
+            e.window, e.maxWindow
+        ),
+        M::HospitalNotAccredited(e) => format!(
+            "{} is not an accredited hospital, so it cannot post tasks: the credential issuer runs \
+             `crypdoc hospital accredit {} --license TEXT`",
+            e.poster, e.poster
+        ),
+        M::ReputationWindowTooLong(e) => format!(
+            "a reputation window of {} s is longer than the longest commit window ({} s)",
+            e.window, e.maxWindow
         ),
         M::DoctorCannotServe(e) => format!(
             "{} cannot take seats: not accredited (ask the credential issuer) or no encryption key \
@@ -84,15 +189,22 @@ fn explain_market(error: M) -> String {
     }
 }
 
-fn explain_registry(error: R) -> String {
+fn explain_registry(error: &R) -> String {
     match error {
-        R::ZeroDoctor(_) => "the doctor address is zero".into(),
+        R::ZeroAccount(_) => "the account address is zero".into(),
         R::EmptyLicenseHash(_) => "the licence hash is zero".into(),
         R::ExpiryNotInFuture(e) => {
             format!("expiry {} is not after the current block time {}", e.expiresAt, e.nowTimestamp)
         }
-        R::NoCredential(e) => format!("{} was never accredited", e.doctor),
-        R::AlreadyRevoked(e) => format!("the accreditation of {} is already revoked", e.doctor),
+        R::NoCredential(e) => format!("{} was never accredited", e.account),
+        R::AlreadyRevoked(e) => format!("the accreditation of {} is already revoked", e.account),
+        R::RoleConflict(e) => format!(
+            "{} is accredited as {}, so it cannot also be accredited as {}: one account cannot both \
+             post tasks and review them (use another account, or let the issuer revoke the first role)",
+            e.account,
+            role_name(e.held),
+            role_name(e.requested)
+        ),
         R::NotAccredited(e) => {
             format!("{} is not accredited (or it expired): ask the credential issuer", e.doctor)
         }
@@ -100,23 +212,30 @@ fn explain_registry(error: R) -> String {
     }
 }
 
-fn explain_token(error: T) -> String {
+fn explain_token(error: &T) -> String {
     match error {
         T::ReputationNonTransferable(_) => "reputation cannot be transferred or approved".into(),
-        T::ZeroAccount(_) => "reputation cannot be minted to or burned from the zero address".into(),
-        T::BurnExceedsBalance(e) => {
-            format!("{} holds {} reputation, cannot burn {}", e.account, e.balance, e.amount)
-        }
+        T::ZeroAccount(_) => "reputation cannot be minted to the zero address".into(),
+        T::NotMinter(e) => format!(
+            "{} cannot mint reputation: only the market that created the token mints it, when a task \
+             is finalized",
+            e.caller
+        ),
     }
 }
 
-fn explain_openzeppelin(error: O) -> String {
+fn explain_openzeppelin(error: &O) -> String {
     match error {
         O::AccessControlUnauthorizedAccount(e) => {
             format!("{} lacks the role {} needed for this call", e.account, e.neededRole)
         }
         O::EnforcedPause(_) => "the market is paused: new tasks and seats are refused for now".into(),
         O::ExpectedPause(_) => "the market is not paused".into(),
+        O::ReentrancyGuardReentrantCall(_) => {
+            "the market refused a call made from inside another of its calls (reentrancy): a token \
+             that calls back on transfer cannot act on a task mid-call"
+                .into()
+        }
         O::SafeERC20FailedOperation(e) => format!("a transfer of token {} failed", e.token),
         O::ERC20InsufficientBalance(e) => {
             format!("{} holds {} of the token but {} is needed", e.sender, e.balance, e.needed)
@@ -128,60 +247,86 @@ fn explain_openzeppelin(error: O) -> String {
     }
 }
 
-/// Explains revert data from any CrypDoc contract, or `None` for an unknown error.
-pub fn explain_revert(data: &Bytes) -> Option<String> {
-    if let Ok(e) = M::abi_decode(data) {
-        return Some(explain_market(e));
-    }
-    if let Ok(e) = R::abi_decode(data) {
-        return Some(explain_registry(e));
-    }
-    if let Ok(e) = T::abi_decode(data) {
-        return Some(explain_token(e));
-    }
-    O::abi_decode(data).ok().map(explain_openzeppelin)
-}
-
-/// Explains a failed contract call: a decoded custom error, or the transport's own message.
-pub fn explain_contract_error(error: &alloy::contract::Error) -> String {
-    match error.as_revert_data() {
-        Some(data) => explain_revert(&data)
-            .unwrap_or_else(|| format!("the contract reverted with unknown error data {data}")),
-        None => error.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::IDiagnosisMarket;
+    use crate::bindings::{IDiagnosisMarket, IDoctorRegistry, IReputationToken, OpenZeppelinErrors};
     use alloy::{
         primitives::{Address, U256},
         sol_types::SolError,
     };
 
+    fn sentence(error: &impl SolError) -> String {
+        Revert::decode(&error.abi_encode()).expect("a declared error decodes").to_string()
+    }
+
     #[test]
     fn market_errors_become_sentences() {
-        let data: Bytes = IDiagnosisMarket::WrongPhase {
+        let wrong_phase = IDiagnosisMarket::WrongPhase {
             taskId: U256::from(3),
             expected: Phase::Reveal,
             actual: Phase::Commit,
-        }
-        .abi_encode()
-        .into();
+        };
         assert_eq!(
-            explain_revert(&data).unwrap(),
+            sentence(&wrong_phase),
             "task 3 is in the commit phase, but this needs the reveal phase (see `crypdoc task show 3`)"
         );
-        let data: Bytes =
-            IDiagnosisMarket::CommitmentMismatch { taskId: U256::from(1), doctor: Address::ZERO }
-                .abi_encode()
-                .into();
-        assert!(explain_revert(&data).unwrap().contains("wrong salt"));
+        let mismatch = IDiagnosisMarket::CommitmentMismatch { taskId: U256::from(1), doctor: Address::ZERO };
+        assert!(sentence(&mismatch).contains("wrong salt"));
+    }
+
+    #[test]
+    fn contracts_v2_errors_become_sentences() {
+        let who = Address::repeat_byte(0x42);
+        let poster = sentence(&IDiagnosisMarket::HospitalNotAccredited { poster: who });
+        assert!(poster.contains(&format!("{who} is not an accredited hospital")), "{poster}");
+        assert!(poster.contains(&format!("`crypdoc hospital accredit {who} --license TEXT`")), "{poster}");
+
+        let window = sentence(&IDiagnosisMarket::WindowTooLong {
+            window: U256::from(2_592_001),
+            maxWindow: U256::from(2_592_000),
+        });
+        assert_eq!(
+            window,
+            "a 2592001 s phase is longer than the market's maximum of 2592000 s: shorten the commit or reveal window"
+        );
+        let reputation_window = sentence(&IDiagnosisMarket::ReputationWindowTooLong {
+            window: alloy::primitives::Uint::from(2_592_001u64),
+            maxWindow: alloy::primitives::Uint::from(2_592_000u64),
+        });
+        assert!(reputation_window.contains("longer than the longest commit window"), "{reputation_window}");
+
+        let conflict = sentence(&IDoctorRegistry::RoleConflict {
+            account: who,
+            held: Role::Doctor,
+            requested: Role::Hospital,
+        });
+        assert!(
+            conflict.starts_with(&format!(
+                "{who} is accredited as a doctor, so it cannot also be accredited as a hospital"
+            )),
+            "{conflict}"
+        );
+        assert_eq!(sentence(&IDoctorRegistry::ZeroAccount {}), "the account address is zero");
+
+        let minter = sentence(&IReputationToken::NotMinter { caller: who });
+        assert!(minter.starts_with(&format!("{who} cannot mint reputation")), "{minter}");
+
+        let reentrant = sentence(&OpenZeppelinErrors::ReentrancyGuardReentrantCall {});
+        assert!(reentrant.contains("(reentrancy)"), "{reentrant}");
+    }
+
+    #[test]
+    fn decoded_errors_keep_their_type_and_parameters() {
+        let error = IDiagnosisMarket::HospitalNotAccredited { poster: Address::repeat_byte(7) };
+        assert_eq!(
+            Revert::decode(&error.abi_encode()),
+            Some(Revert::Market(M::HospitalNotAccredited(error)))
+        );
     }
 
     #[test]
     fn unknown_data_is_not_explained() {
-        assert_eq!(explain_revert(&Bytes::from_static(&[1, 2, 3, 4])), None);
+        assert_eq!(Revert::decode(&[1, 2, 3, 4]), None);
     }
 }

@@ -23,8 +23,8 @@ use crate::task::ConfidenceBps;
 pub struct ReputationTier {
     /// Bounties from this amount (token units) up belong to the tier.
     pub from_bounty: u128,
-    /// Reputation a doctor needs to claim a seat on such a task.
-    pub min_reputation: u64,
+    /// Reputation a doctor needs to claim a seat on such a task (the contract's `uint32`).
+    pub min_reputation: u32,
 }
 
 /// How confidence maps to a bounty and a bounty to a reputation requirement.
@@ -110,7 +110,7 @@ impl BountyPolicy {
     }
 
     /// The reputation a doctor needs for a task paying `bounty`.
-    pub fn min_reputation(&self, bounty: u128) -> u64 {
+    pub fn min_reputation(&self, bounty: u128) -> u32 {
         self.tiers
             .iter()
             .take_while(|tier| tier.from_bounty <= bounty)
@@ -128,7 +128,7 @@ mod tests {
         (
             0u128..1_000_000_000,
             0u128..1_000_000_000,
-            proptest::collection::vec((1u128..1_000_000, 0u64..5), 0..5),
+            proptest::collection::vec((1u128..1_000_000, 0u32..5), 0..5),
         )
             .prop_map(|(a, b, steps)| {
                 let mut from = 0;

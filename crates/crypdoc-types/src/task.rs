@@ -9,6 +9,57 @@ use crate::diagnosis::DiagnosisSet;
 /// The most seats a task may have (`DiagnosisMarket.MAX_SEATS`).
 pub const MAX_SEATS: u8 = 15;
 
+/// The fewest seats a task needs to earn reputation (`DiagnosisMarket.MIN_REPUTATION_SEATS`):
+/// fewer doctors could farm reputation by agreeing with themselves.
+pub const MIN_REPUTATION_SEATS: u8 = 3;
+
+const DAY_SECS: u64 = 24 * 3600;
+
+/// The longest commit window, posting to commit deadline (`DiagnosisMarket.MAX_COMMIT_WINDOW`):
+/// a seated doctor's stake is never locked for longer than both windows together.
+pub const MAX_COMMIT_WINDOW_SECS: u64 = 30 * DAY_SECS;
+
+/// The longest reveal window, commit deadline to reveal deadline
+/// (`DiagnosisMarket.MAX_REVEAL_WINDOW`).
+pub const MAX_REVEAL_WINDOW_SECS: u64 = 30 * DAY_SECS;
+
+/// How long after posting a task may wait for its seats to fill (`DiagnosisMarket.FILL_WINDOW`);
+/// with seats still free at `min(commit deadline, posting + FILL_WINDOW)` anyone may cancel it.
+pub const FILL_WINDOW_SECS: u64 = 7 * DAY_SECS;
+
+/// The shortest commit window that earns reputation on a freshly deployed market
+/// (`DiagnosisMarket.minReputationWindow()`'s initial value; the admin may change it).
+pub const DEFAULT_MIN_REPUTATION_WINDOW_SECS: u64 = 3600;
+
+/// One of a task's two voting phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    /// Posting to the commit deadline.
+    Commit,
+    /// The commit deadline to the reveal deadline.
+    Reveal,
+}
+
+impl Window {
+    /// The longest the market allows for this window, in seconds.
+    pub const fn max_secs(self) -> u64 {
+        match self {
+            Self::Commit => MAX_COMMIT_WINDOW_SECS,
+            Self::Reveal => MAX_REVEAL_WINDOW_SECS,
+        }
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Commit => "commit",
+            Self::Reveal => "reveal",
+        })
+    }
+}
+
 /// A calibrated confidence in basis points, 0..=10000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u16", into = "u16")]
@@ -84,11 +135,11 @@ pub struct TaskSpec {
     pub bounty: u128,
     /// Stake per seat (token units).
     pub stake_per_seat: u128,
-    /// Reputation needed to claim a seat.
-    pub min_reputation: u64,
-    /// Length of the commit phase in seconds.
+    /// Reputation needed to claim a seat (the contract's `uint32`).
+    pub min_reputation: u32,
+    /// Length of the commit phase in seconds, at most [`MAX_COMMIT_WINDOW_SECS`].
     pub commit_window_secs: u64,
-    /// Length of the reveal phase in seconds.
+    /// Length of the reveal phase in seconds, at most [`MAX_REVEAL_WINDOW_SECS`].
     pub reveal_window_secs: u64,
 }
 
@@ -137,6 +188,19 @@ pub enum TaskSpecError {
     /// A zero-length phase.
     #[error("commit and reveal windows must both be at least one second")]
     EmptyWindow,
+    /// A phase longer than the market allows.
+    #[error(
+        "the {window} window of {secs} s is longer than the market's maximum of {max} s ({} days)",
+        max / DAY_SECS
+    )]
+    WindowTooLong {
+        /// Which window.
+        window: Window,
+        /// Its requested length in seconds.
+        secs: u64,
+        /// The longest allowed.
+        max: u64,
+    },
 }
 
 impl TaskSpec {
@@ -172,6 +236,13 @@ impl TaskSpec {
         }
         if self.commit_window_secs == 0 || self.reveal_window_secs == 0 {
             return Err(TaskSpecError::EmptyWindow);
+        }
+        for (window, secs) in
+            [(Window::Commit, self.commit_window_secs), (Window::Reveal, self.reveal_window_secs)]
+        {
+            if secs > window.max_secs() {
+                return Err(TaskSpecError::WindowTooLong { window, secs, max: window.max_secs() });
+            }
         }
         Ok(())
     }
@@ -223,12 +294,41 @@ mod tests {
                 TaskSpecError::AmountTooLarge { what: "stake per seat", amount: 1 << 96 },
             ),
             (|s| s.reveal_window_secs = 0, TaskSpecError::EmptyWindow),
+            (
+                |s| s.commit_window_secs = MAX_COMMIT_WINDOW_SECS + 1,
+                TaskSpecError::WindowTooLong {
+                    window: Window::Commit,
+                    secs: MAX_COMMIT_WINDOW_SECS + 1,
+                    max: MAX_COMMIT_WINDOW_SECS,
+                },
+            ),
+            (
+                |s| s.reveal_window_secs = MAX_REVEAL_WINDOW_SECS + 1,
+                TaskSpecError::WindowTooLong {
+                    window: Window::Reveal,
+                    secs: MAX_REVEAL_WINDOW_SECS + 1,
+                    max: MAX_REVEAL_WINDOW_SECS,
+                },
+            ),
         ];
         for (mutate, expected) in cases {
             let mut s = spec();
             mutate(&mut s);
             assert_eq!(s.validate(), Err(expected));
         }
+    }
+
+    #[test]
+    fn windows_up_to_the_maximum_pass() {
+        let mut s = spec();
+        s.commit_window_secs = MAX_COMMIT_WINDOW_SECS;
+        s.reveal_window_secs = MAX_REVEAL_WINDOW_SECS;
+        assert_eq!(s.validate(), Ok(()));
+        s.commit_window_secs += 1;
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "the commit window of 2592001 s is longer than the market's maximum of 2592000 s (30 days)"
+        );
     }
 
     #[test]

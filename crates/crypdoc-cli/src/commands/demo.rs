@@ -5,7 +5,8 @@
 //! key only), which prices the bounty, with its plaintext reference beside it as a check, anvil and the deployed contracts, the sealed scan in the
 //! embedded content-addressed store, wallet-derived doctor keys, HPKE-wrapped scan keys released
 //! by the hospital's agent node, commit-reveal with wallet-derived salts, payouts and
-//! reputation. Only the doctors' readings are simulated.
+//! reputation (the task meets the market's reputation minimums: 5 seats, a bounty above the
+//! stablecoin's minimum, an hour's commit window). Only the doctors' readings are simulated.
 
 use alloy::{
     primitives::{keccak256, utils::parse_units, U256},
@@ -22,7 +23,9 @@ use crypdoc_contracts::{
 };
 use crypdoc_hospital::{seal_and_store, HospitalAgent};
 use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
-use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
+use crypdoc_types::{
+    BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec, DEFAULT_MIN_REPUTATION_WINDOW_SECS,
+};
 use serde_json::json;
 use std::{path::PathBuf, time::Instant};
 
@@ -111,6 +114,10 @@ impl DemoArgs {
         let doctors = wallets;
         admin.mint_stablecoin(hospital.address(), unit(1_000)?).await?;
         let now = admin.chain_time().await?;
+        // Only accredited hospitals may post tasks.
+        admin
+            .accredit_hospital(hospital.address(), keccak256("demo hospital licence"), now + 365 * 86_400)
+            .await?;
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
             admin.mint_stablecoin(doctor.address(), unit(100)?).await?;
             admin
@@ -122,7 +129,7 @@ impl DemoArgs {
         step(
             json_out,
             started,
-            "hospital and 5 doctors funded; doctors accredited, wallet-derived X25519 keys published",
+            "hospital and 5 doctors funded and accredited; wallet-derived X25519 keys published",
         );
 
         let store = open_store(global, None)?;
@@ -174,15 +181,23 @@ impl DemoArgs {
             bounty,
             stake_per_seat: 5 * 10u128.pow(TOKEN_DECIMALS.into()),
             min_reputation: policy.min_reputation(bounty),
-            commit_window_secs: 3600,
+            // The reputation minimum: every doctor commits at once, so the reveal phase opens
+            // long before the commit deadline and the demo never waits for it.
+            commit_window_secs: DEFAULT_MIN_REPUTATION_WINDOW_SECS,
             reveal_window_secs: 3600,
         };
         let (task_id, _) = hospital.post_task(&spec, token).await?;
+        // Five seats, a bounty above the stablecoin's minimum and an hour's commit window: the
+        // market must have promised reputation, or the demo's last line would not hold.
+        ensure!(
+            hospital.task(task_id).await?.earnsReputation,
+            "task {task_id} does not earn reputation: the market's minimums changed?"
+        );
         step(
             json_out,
             started,
             &format!(
-                "task {task_id} posted: {} at {confidence} -> bounty {} tUSD escrowed",
+                "task {task_id} posted: {} at {confidence} -> bounty {} tUSD escrowed, earns reputation",
                 set.name(predicted)?,
                 units(U256::from(bounty), TOKEN_DECIMALS)
             ),
@@ -258,6 +273,7 @@ impl DemoArgs {
         let hospital_credit = hospital.credit_of(hospital.address(), token).await?;
         let value = json!({
             "rpc_url": url,
+            "earns_reputation": view.task.earnsReputation,
             "deployment": deployment,
             "scan_cid": cid.to_string(),
             "task": task_id.to_string(),

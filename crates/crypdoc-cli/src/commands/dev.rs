@@ -1,5 +1,5 @@
 //! `crypdoc dev up|down`: a local anvil with the contracts deployed and demo accounts funded
-//! and accredited.
+//! and accredited (`hospital` as a hospital, `doctor1`..`doctor5` as doctors).
 
 use alloy::{
     primitives::{keccak256, utils::parse_units, Address, U256},
@@ -131,6 +131,9 @@ impl UpArgs {
             fund_gas(&provider, *address).await?;
             if name == "hospital" {
                 client.mint_stablecoin(*address, unit(self.hospital_funds)?).await?;
+                // Only accredited hospitals may post tasks.
+                let licence = keccak256(format!("CrypDoc dev hospital licence for {name}"));
+                client.accredit_hospital(*address, licence, now + 365 * 24 * 3600).await?;
             }
             if name.starts_with("doctor") {
                 client.mint_stablecoin(*address, unit(self.doctor_funds)?).await?;

@@ -85,7 +85,7 @@ impl DoctorCommand {
             Self::Accredit { doctor, license, days } => {
                 let doctor = resolve_address(global, &doctor)?;
                 let client = global.connect().await?;
-                let expires = client.chain_time().await? + days * 24 * 3600;
+                let expires = crate::context::expiry_in_days(&client, days).await?;
                 let tx = client.accredit(doctor, keccak256(license.as_bytes()), expires).await?;
                 emit(global.json, &json!({ "doctor": doctor, "expires_at": expires, "tx": tx }), || {
                     format!("accredited {doctor} for {days} days (tx {tx})")

@@ -28,7 +28,8 @@ pub(crate) enum Command {
     /// Doctor actions: accreditation, encryption key, seats, votes, reading scans.
     #[command(subcommand)]
     Doctor(doctor::DoctorCommand),
-    /// The hospital's agent node: releases scan keys to seated doctors, records outcomes.
+    /// Hospital accreditation, and the hospital's agent node (releases scan keys to seated
+    /// doctors, records outcomes).
     #[command(subcommand)]
     Hospital(hospital::HospitalCommand),
     /// Hospital and public task actions: post, list, show, release keys, finalize.

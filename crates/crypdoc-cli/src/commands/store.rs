@@ -139,6 +139,8 @@ pub(crate) async fn read_task_scan(
 
 pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::Result<()> {
     let client = global.connect().await?;
+    // Nothing is evaluated, sealed or stored for an account that could not post it.
+    client.ensure_can_post().await?;
     let scan = match &args.scan {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
         None => None,
@@ -178,22 +180,27 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     let diagnosis = args.set.name(spec.predicted_class)?;
     let token = client.token(args.token)?;
     let (id, tx) = client.post_task(&spec, token).await?;
+    // The market decides at posting whether the task earns reputation; read its verdict back.
+    let task = client.task(id).await?;
+    let earns = task.earnsReputation;
     let mut value = json!({
         "task": id.to_string(), "scan_cid": cid, "bounty": spec.bounty.to_string(),
         "predicted": diagnosis, "confidence_bps": spec.confidence.get(),
-        "min_reputation": spec.min_reputation, "tx": tx,
+        "min_reputation": spec.min_reputation, "earns_reputation": earns,
+        "fill_deadline": task.fillDeadline.to::<u64>(), "tx": tx,
     });
     if let Some(model) = model {
         value["model"] = model;
     }
     emit(global.json, &value, || {
         format!(
-            "posted task {id}: {diagnosis} at {}, bounty {} tUSD, {} seats, quorum {}, min reputation {} (scan {cid}, tx {tx})",
+            "posted task {id}: {diagnosis} at {}, bounty {} tUSD, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
             spec.confidence,
             units(U256::from(spec.bounty), TOKEN_DECIMALS),
             spec.seats,
             spec.quorum,
-            spec.min_reputation
+            spec.min_reputation,
+            if earns { "earns reputation" } else { "earns no reputation" }
         )
     });
     Ok(())

@@ -4,7 +4,7 @@ use alloy::primitives::{utils::parse_units, Address, U256};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, revert::phase_name, TaskView};
-use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
+use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec, MIN_REPUTATION_SEATS};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -74,11 +74,13 @@ pub(crate) struct PostArgs {
     pub(crate) stake: String,
     /// Reputation needed to claim a seat; defaults to the dev policy's tier for the bounty.
     #[arg(long)]
-    pub(crate) min_reputation: Option<u64>,
-    /// Commit phase length in seconds.
+    pub(crate) min_reputation: Option<u32>,
+    /// Commit phase length in seconds, at most 30 days (2592000). Agreeing doctors earn
+    /// reputation only on tasks with at least 3 seats, a bounty at or above the token's minimum
+    /// and a commit window at or above the market's minimum (1 hour by default).
     #[arg(long, default_value_t = 3600)]
     pub(crate) commit_window: u64,
-    /// Reveal phase length in seconds.
+    /// Reveal phase length in seconds, at most 30 days (2592000).
     #[arg(long, default_value_t = 3600)]
     pub(crate) reveal_window: u64,
     /// Bounty token; defaults to the deployment's stablecoin.
@@ -154,6 +156,8 @@ pub(crate) fn task_json(view: &TaskView) -> Value {
         "revealed": t.revealed,
         "commit_deadline": t.commitDeadline.to::<u64>(),
         "reveal_deadline": t.revealDeadline.to::<u64>(),
+        "fill_deadline": t.fillDeadline.to::<u64>(),
+        "earns_reputation": t.earnsReputation,
         "outcome": (view.phase == Phase::Resolved).then(|| diagnosis_name(t.numClasses, t.outcome)),
         "agreeing": t.agreeing,
         "scan_digest": t.scanDigest,
@@ -191,10 +195,19 @@ fn task_text(view: &TaskView, now: u64) -> String {
             t.filled, t.seats, t.committed, t.revealed, t.quorum
         ),
         format!(
-            "  commit deadline {}, reveal deadline {}",
+            "  commit deadline {}, reveal deadline {}, fill deadline {}",
             until(t.commitDeadline.to::<u64>()),
-            until(t.revealDeadline.to::<u64>())
+            until(t.revealDeadline.to::<u64>()),
+            until(t.fillDeadline.to::<u64>())
         ),
+        if t.earnsReputation {
+            "  earns reputation: agreeing doctors still accredited at finalize get 1 point each".to_owned()
+        } else {
+            format!(
+                "  earns no reputation (fewer than {MIN_REPUTATION_SEATS} seats, a bounty below the token's \
+                 minimum or a commit window below the market's minimum)"
+            )
+        },
     ];
     if view.phase == Phase::Resolved {
         lines.push(format!(
