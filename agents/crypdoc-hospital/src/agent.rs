@@ -1,7 +1,8 @@
 //! The chain watcher: releases scan keys to seated doctors and records final diagnoses.
 
 use alloy::{
-    primitives::{Address, TxHash, U256},
+    eips::BlockNumberOrTag,
+    primitives::{Address, TxHash, B256, U256},
     providers::Provider,
 };
 use crypdoc_contracts::{bindings::IDiagnosisMarket::Status, MarketClient};
@@ -9,7 +10,7 @@ use crypdoc_storage::{wrap_key, Cid, DoctorPublicKey};
 use std::{future::Future, path::Path, time::Duration};
 use tracing::{info, warn};
 
-use crate::{intake::ScanKeys, state::AgentState, HospitalError};
+use crate::{config::Confirmations, intake::ScanKeys, state::AgentState, HospitalError};
 
 const TARGET: &str = "crypdoc::hospital";
 
@@ -24,7 +25,16 @@ pub struct AgentReport {
     pub keys_released: Vec<(U256, Address, TxHash)>,
     /// Final outcomes seen: task, status, diagnosis when resolved.
     pub finalized: Vec<(U256, String, Option<u8>)>,
+    /// The transactions that finalized them, by task.
+    pub finalize_txs: Vec<(U256, TxHash)>,
+    /// A reorganisation deeper than the confirmation depth was detected: the cursor went back
+    /// from this block and the range is processed again.
+    pub reorg_from: Option<u64>,
 }
+
+/// How far back the cursor goes when the block under it was replaced: a reorg deeper than the
+/// confirmation depth is rare and short, and replaying is safe (every action checks the chain).
+const REORG_REWIND: u64 = 64;
 
 /// Wraps the scan key of `task` to the seated `doctor` and publishes it, unless the chain already
 /// shows a release to them or the task is closed. Returns the transaction when one was sent.
@@ -62,6 +72,7 @@ pub struct HospitalAgent {
     keys: ScanKeys,
     state: AgentState,
     max_range: u64,
+    confirmations: Confirmations,
 }
 
 fn status_name(status: Status) -> &'static str {
@@ -79,7 +90,49 @@ impl HospitalAgent {
     pub fn open(client: MarketClient, keys: ScanKeys, state_path: &Path) -> Result<Self, HospitalError> {
         let d = client.deployment();
         let state = AgentState::open(state_path, d.chain_id, d.market, d.start_block)?;
-        Ok(Self { client, keys, state, max_range: 5_000 })
+        Ok(Self { client, keys, state, max_range: 5_000, confirmations: Confirmations::Depth(0) })
+    }
+
+    /// Acts only on events at least this deep (or under the `finalized` tag).
+    #[must_use]
+    pub const fn with_confirmations(mut self, confirmations: Confirmations) -> Self {
+        self.confirmations = confirmations;
+        self
+    }
+
+    /// Reads at most `blocks` blocks of logs per step.
+    #[must_use]
+    pub const fn with_page(mut self, blocks: u64) -> Self {
+        self.max_range = if blocks == 0 { 1 } else { blocks };
+        self
+    }
+
+    /// The highest block the agent may act on now.
+    async fn confirmed_head(&self) -> Result<u64, HospitalError> {
+        let provider = self.client.provider();
+        match self.confirmations {
+            Confirmations::Depth(depth) => {
+                let latest = provider.get_block_number().await.map_err(HospitalError::rpc)?;
+                Ok(latest.saturating_sub(depth))
+            }
+            Confirmations::Finalized => {
+                let block = provider
+                    .get_block_by_number(BlockNumberOrTag::Finalized)
+                    .await
+                    .map_err(HospitalError::rpc)?;
+                Ok(block.map_or(0, |b| b.header.number))
+            }
+        }
+    }
+
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, HospitalError> {
+        let block = self
+            .client
+            .provider()
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(HospitalError::rpc)?;
+        Ok(block.map(|b| b.header.hash))
     }
 
     /// The durable state.
@@ -87,17 +140,24 @@ impl HospitalAgent {
         &self.state
     }
 
-    /// Processes the blocks not yet processed (at most `max_range` of them).
+    /// Processes the confirmed blocks not yet processed (at most `max_range` of them). If the
+    /// block under the cursor was replaced (a reorg deeper than the confirmation depth), the
+    /// cursor first goes back and the range is processed again.
     pub async fn step(&mut self) -> Result<AgentReport, HospitalError> {
-        let latest = self
-            .client
-            .provider()
-            .get_block_number()
-            .await
-            .map_err(|e| HospitalError::Logs(e.to_string()))?;
-        let from = self.state.next_block()?;
+        let mut reorg_from = None;
+        let mut from = self.state.next_block()?;
+        if let Some((number, hash)) = self.state.cursor_hash()? {
+            if self.block_hash(number).await? != Some(hash) {
+                let back = number.saturating_sub(REORG_REWIND).max(self.client.deployment().start_block);
+                warn!(target: TARGET, block = number, rewind_to = back, "the processed block was replaced by a reorg; processing again");
+                self.state.rewind(back)?;
+                reorg_from = Some(back);
+                from = back;
+            }
+        }
+        let latest = self.confirmed_head().await?;
         if from > latest {
-            return Ok(AgentReport::default());
+            return Ok(AgentReport { reorg_from, ..AgentReport::default() });
         }
         let to = latest.min(from + self.max_range - 1);
         let market = self.client.market();
@@ -115,7 +175,7 @@ impl HospitalAgent {
         let finalized =
             market.TaskFinalized_filter().from_block(from).to_block(to).query().await.map_err(logs)?;
 
-        let mut report = AgentReport { blocks: Some((from, to)), ..AgentReport::default() };
+        let mut report = AgentReport { blocks: Some((from, to)), reorg_from, ..AgentReport::default() };
         // Transactions go out before the range commits: a crash in between replays the range,
         // and `release` checks the chain first, so nothing is sent twice.
         let mut releases = Vec::new();
@@ -137,16 +197,20 @@ impl HospitalAgent {
                 releases.push((event.taskId, event.doctor, tx));
             }
         }
-        for (event, _) in &finalized {
+        for (event, log) in &finalized {
             let ours = known(event.taskId) || self.state.task(event.taskId)?.is_some();
             if ours {
+                if let Some(tx) = log.transaction_hash {
+                    report.finalize_txs.push((event.taskId, tx));
+                }
                 let outcome = (event.status == Status::Resolved).then_some(event.diagnosis);
                 info!(target: TARGET, task = %event.taskId, status = status_name(event.status), ?outcome, "task finalized: report to the patient's clinician");
                 report.finalized.push((event.taskId, status_name(event.status).to_owned(), outcome));
             }
         }
 
-        self.state.commit_range(to + 1, |state| {
+        let to_hash = self.block_hash(to).await?.unwrap_or_default();
+        self.state.commit_range(to + 1, to_hash, |state| {
             for (event, _) in &posted {
                 state.add_task(event.taskId, &event.scanCid)?;
             }

@@ -29,7 +29,7 @@ impl ScanKeys {
     /// Writes the key atomically, readable by this user only.
     pub fn save(&self, cid: &Cid, key: &DataKey) -> Result<(), HospitalError> {
         let path = self.path(cid);
-        let io = |source| HospitalError::Io { path: path.display().to_string(), source };
+        let io = |source| HospitalError::Io { path: path.display().to_string(), cause: source };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = self.dir.join(format!(".{cid}.{}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();

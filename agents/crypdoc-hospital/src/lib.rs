@@ -1,21 +1,29 @@
-//! The hospital agent node.
+//! The hospital's role in CrypDoc, and its node.
 //!
-//! - [`intake`]: a scan becomes a sealed, content-addressed ciphertext whose data key stays on
-//!   this node ([`ScanKeys`]); only its CID goes on chain.
-//! - [`HospitalAgent`]: a long-running watcher of the market. For every task this hospital
-//!   posted, it wraps the scan key to each doctor who claims a seat (`SeatClaimed` ->
-//!   `releaseKey`) and records final diagnoses (`TaskFinalized`).
-//! - [`AgentState`]: the watcher's durable state in SQLite. Processing resumes from the last
-//!   processed block after a crash; every action is checked against the chain before it is
-//!   taken, so nothing is lost and nothing is done twice.
+//! - [`Hospital`]: `submit(scan)` takes a scan in and runs it as a durable job through intake,
+//!   encrypted evaluation, pricing, sealing, storage and posting ([`jobs`]); every step is
+//!   recorded in SQLite before the next starts, and posting checks the chain before it repeats.
+//! - [`HospitalAgent`]: the watcher of the market, reading logs in bounded pages up to the
+//!   confirmed head, detecting reorgs by block hash: it releases the scan key to each doctor who
+//!   claims a seat, finalizes tasks when due and writes the patient's report ([`report`]).
+//! - [`server`]: the HTTP API (intake, status, reports, ciphertext gateway, the doctors' page).
+//! - [`config`]: the node's TOML configuration; [`node`] wires everything into one service.
 
 pub mod agent;
+pub mod config;
+pub mod db;
+pub mod hospital;
 pub mod intake;
+pub mod jobs;
+pub mod node;
 pub mod report;
+pub mod server;
 pub mod state;
 
 pub use agent::{release_scan_key, AgentReport, HospitalAgent};
+pub use hospital::{Hospital, Inference, Submitted, TaskPolicy};
 pub use intake::{image_content_type, seal_and_store, ScanKeys, ScanMetadata};
+pub use jobs::{Job, JobState, JobStore, Prediction};
 pub use state::AgentState;
 
 /// What the hospital node could not do.
@@ -24,6 +32,9 @@ pub enum HospitalError {
     /// The scan is not an image doctors can read.
     #[error("{0}")]
     NotAnImage(&'static str),
+    /// The model cannot read the scan.
+    #[error(transparent)]
+    Preprocess(#[from] crypdoc_model::PreprocessError),
     /// A scan data key is missing or unreadable.
     #[error("{0}")]
     ScanKey(String),
@@ -39,23 +50,53 @@ pub enum HospitalError {
     /// A chain operation failed.
     #[error(transparent)]
     Market(#[from] crypdoc_contracts::MarketError),
+    /// The RPC endpoint failed.
+    #[error("the chain's RPC endpoint failed: {0}")]
+    Rpc(alloy::transports::TransportError),
     /// Reading logs failed.
     #[error("cannot read market events: {0}")]
     Logs(String),
+    /// The encrypted evaluation failed.
+    #[error(transparent)]
+    Inference(#[from] crypdoc_fhe::local::LocalError),
+    /// The model's classes are not a diagnosis code set.
+    #[error(transparent)]
+    Diagnosis(#[from] crypdoc_types::DiagnosisError),
+    /// The task would break a contract rule.
+    #[error(transparent)]
+    TaskSpec(#[from] crypdoc_types::TaskSpecError),
+    /// The pricing policy failed.
+    #[error(transparent)]
+    Pricing(#[from] crypdoc_types::PricingError),
+    /// A report could not be written.
+    #[error("cannot encode the report: {0}")]
+    Report(serde_json::Error),
+    /// A job reached a step without what an earlier step records.
+    #[error("the job has no {0} recorded")]
+    JobIncomplete(&'static str),
     /// The durable state failed.
-    #[error("agent state {path}: {source}")]
+    #[error("agent state {path}: {cause}")]
     State {
         /// The database file.
         path: String,
         /// Why.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
-    /// A local file could not be written.
-    #[error("{path}: {source}")]
+    /// A local file could not be read or written.
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
+    /// A blocking task panicked or was cancelled.
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl HospitalError {
+    pub(crate) fn rpc(error: alloy::transports::TransportError) -> Self {
+        Self::Rpc(error)
+    }
 }

@@ -2,7 +2,7 @@
 //! posted, the keys it released and the outcomes it saw. Each block range is committed in one
 //! transaction together with the cursor, so a crash replays at most the range in flight.
 
-use alloy::primitives::{Address, TxHash, U256};
+use alloy::primitives::{Address, TxHash, B256, U256};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
@@ -24,7 +24,9 @@ pub struct KnownTask {
 /// The SQLite database of one agent, bound to one deployment.
 #[derive(Debug)]
 pub struct AgentState {
-    conn: Connection,
+    // A mutex so the agent can be moved into a spawned task (a connection is Send, not Sync);
+    // every statement is short and never held across an await.
+    conn: std::sync::Mutex<Connection>,
     path: String,
 }
 
@@ -38,10 +40,10 @@ impl AgentState {
         start_block: u64,
     ) -> Result<Self, HospitalError> {
         let name = path.display().to_string();
-        let err = |source| HospitalError::State { path: name.clone(), source };
+        let err = |source| HospitalError::State { path: name.clone(), cause: source };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|source| HospitalError::Io { path: name.clone(), source })?;
+                .map_err(|source| HospitalError::Io { path: name.clone(), cause: source })?;
         }
         let conn = Connection::open(path).map_err(err)?;
         conn.execute_batch(
@@ -76,42 +78,81 @@ impl AgentState {
                 .map_err(err)?;
             }
         }
-        Ok(Self { conn, path: name })
+        Ok(Self { conn: std::sync::Mutex::new(conn), path: name })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> HospitalError + '_ {
-        move |source| HospitalError::State { path: self.path.clone(), source }
+        move |source| HospitalError::State { path: self.path.clone(), cause: source }
     }
 
     /// The first block not yet processed.
     pub fn next_block(&self) -> Result<u64, HospitalError> {
         let value: String = self
-            .conn
+            .conn()
             .query_row("SELECT value FROM meta WHERE key = 'next_block'", [], |row| row.get(0))
             .map_err(self.err())?;
         Ok(value.parse().unwrap_or(0))
     }
 
-    /// Runs `f` in one transaction and then moves the cursor to `next_block`.
+    /// The last processed block and its hash, when known: if the chain no longer has that
+    /// hash at that height, a reorg replaced blocks the agent already acted on.
+    pub fn cursor_hash(&self) -> Result<Option<(u64, B256)>, HospitalError> {
+        let value: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'cursor_hash'", [], |row| row.get(0))
+            .optional()
+            .map_err(self.err())?;
+        Ok(value.and_then(|v| {
+            let (number, hash) = v.split_once(':')?;
+            Some((number.parse().ok()?, hash.parse().ok()?))
+        }))
+    }
+
+    /// Moves the cursor back to `next_block` (after a reorg), forgetting the cursor's hash and
+    /// what was derived from the replaced blocks (releases, outcomes): the replay derives it again
+    /// from the chain as it is now, and every release checks the chain before it is sent.
+    pub fn rewind(&mut self, next_block: u64) -> Result<(), HospitalError> {
+        self.conn()
+            .execute_batch(&format!(
+                "BEGIN IMMEDIATE; UPDATE meta SET value = '{next_block}' WHERE key = 'next_block'; \
+                 DELETE FROM meta WHERE key = 'cursor_hash'; DELETE FROM releases; \
+                 UPDATE tasks SET status = 'active', outcome = NULL; COMMIT;"
+            ))
+            .map_err(self.err())
+    }
+
+    /// Runs `f` in one transaction and then moves the cursor to `next_block`, remembering the
+    /// hash of the last processed block (`next_block - 1`).
     pub fn commit_range(
         &mut self,
         next_block: u64,
+        last_hash: B256,
         f: impl FnOnce(&Self) -> Result<(), HospitalError>,
     ) -> Result<(), HospitalError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(self.err())?;
+        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(self.err())?;
         let result = f(self).and_then(|()| {
-            self.conn
-                .execute(
-                    "UPDATE meta SET value = ?1 WHERE key = 'next_block'",
-                    params![next_block.to_string()],
+            let conn = self.conn();
+            conn.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'next_block'",
+                params![next_block.to_string()],
+            )
+            .and_then(|_| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor_hash', ?1)",
+                    params![format!("{}:{last_hash}", next_block.saturating_sub(1))],
                 )
-                .map(|_| ())
-                .map_err(self.err())
+            })
+            .map(|_| ())
+            .map_err(self.err())
         });
         match result {
-            Ok(()) => self.conn.execute_batch("COMMIT").map_err(self.err()),
+            Ok(()) => self.conn().execute_batch("COMMIT").map_err(self.err()),
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn().execute_batch("ROLLBACK");
                 Err(e)
             }
         }
@@ -119,7 +160,7 @@ impl AgentState {
 
     /// Records a task this hospital posted.
     pub fn add_task(&self, id: U256, scan_cid: &str) -> Result<(), HospitalError> {
-        self.conn
+        self.conn()
             .execute(
                 "INSERT OR IGNORE INTO tasks (task_id, scan_cid) VALUES (?1, ?2)",
                 params![id.to_string(), scan_cid],
@@ -130,7 +171,7 @@ impl AgentState {
 
     /// The task, if this hospital posted it.
     pub fn task(&self, id: U256) -> Result<Option<KnownTask>, HospitalError> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT scan_cid, status, outcome FROM tasks WHERE task_id = ?1",
                 params![id.to_string()],
@@ -142,8 +183,9 @@ impl AgentState {
 
     /// Every task this hospital posted.
     pub fn tasks(&self) -> Result<Vec<KnownTask>, HospitalError> {
+        let conn = self.conn();
         let mut stmt =
-            self.conn.prepare("SELECT task_id, scan_cid, status, outcome FROM tasks").map_err(self.err())?;
+            conn.prepare("SELECT task_id, scan_cid, status, outcome FROM tasks").map_err(self.err())?;
         let rows = stmt
             .query_map([], |row| {
                 let id: String = row.get(0)?;
@@ -162,7 +204,7 @@ impl AgentState {
 
     /// Whether the key of `id` was released to `doctor` (as far as this node recorded).
     pub fn released(&self, id: U256, doctor: Address) -> Result<bool, HospitalError> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT 1 FROM releases WHERE task_id = ?1 AND doctor = ?2",
                 params![id.to_string(), doctor.to_string()],
@@ -175,7 +217,7 @@ impl AgentState {
 
     /// Records a release; `tx` is `None` when it was found on chain rather than sent now.
     pub fn record_release(&self, id: U256, doctor: Address, tx: Option<TxHash>) -> Result<(), HospitalError> {
-        self.conn
+        self.conn()
             .execute(
                 "INSERT OR REPLACE INTO releases (task_id, doctor, tx) VALUES (?1, ?2, ?3)",
                 params![id.to_string(), doctor.to_string(), tx.map(|t| t.to_string())],
@@ -186,7 +228,7 @@ impl AgentState {
 
     /// Records a task's terminal status.
     pub fn record_outcome(&self, id: U256, status: &str, outcome: Option<u8>) -> Result<(), HospitalError> {
-        self.conn
+        self.conn()
             .execute(
                 "UPDATE tasks SET status = ?2, outcome = ?3 WHERE task_id = ?1",
                 params![id.to_string(), status, outcome],
@@ -208,13 +250,13 @@ mod tests {
         let mut state = AgentState::open(&path, 31337, market, 5).unwrap();
         assert_eq!(state.next_block().unwrap(), 5);
         state
-            .commit_range(9, |s| {
+            .commit_range(9, B256::repeat_byte(9), |s| {
                 s.add_task(U256::from(1), "bafk")?;
                 s.record_release(U256::from(1), Address::repeat_byte(2), None)
             })
             .unwrap();
         // A failing range leaves neither its rows nor a moved cursor behind.
-        let failed = state.commit_range(20, |s| {
+        let failed = state.commit_range(20, B256::ZERO, |s| {
             s.add_task(U256::from(2), "bafk2")?;
             Err(HospitalError::ScanKey("boom".into()))
         });
@@ -223,6 +265,7 @@ mod tests {
 
         let state = AgentState::open(&path, 31337, market, 0).unwrap();
         assert_eq!(state.next_block().unwrap(), 9);
+        assert_eq!(state.cursor_hash().unwrap(), Some((8, B256::repeat_byte(9))));
         assert!(state.released(U256::from(1), Address::repeat_byte(2)).unwrap());
         assert!(state.task(U256::from(2)).unwrap().is_none());
         assert_eq!(state.tasks().unwrap().len(), 1);

@@ -154,6 +154,26 @@ pub trait Evaluator {
     fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError>;
 }
 
+impl<E: Evaluator + ?Sized> Evaluator for &mut E {
+    fn prepare(&mut self, key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError> {
+        (**self).prepare(key, key_bytes)
+    }
+
+    fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
+        (**self).evaluate(model, input)
+    }
+}
+
+impl<E: Evaluator + ?Sized> Evaluator for Box<E> {
+    fn prepare(&mut self, key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError> {
+        (**self).prepare(key, key_bytes)
+    }
+
+    fn evaluate(&mut self, model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
+        (**self).evaluate(model, input)
+    }
+}
+
 /// Evaluation in this process, from the serialised key and input exactly as a worker gets them.
 #[derive(Debug, Default)]
 pub struct InProcess {
@@ -188,41 +208,70 @@ pub fn predict_encrypted_with(
     key_dir: &Path,
     evaluator: &mut dyn Evaluator,
 ) -> Result<EncryptedPrediction, LocalError> {
-    let t = Instant::now();
-    let keys = load_or_generate_keys(key_dir)?;
-    let keys_ms = ms(t);
-    let server_key_bytes = keys.compressed.to_bytes();
-    let t = Instant::now();
-    evaluator.prepare(&keys.compressed, &server_key_bytes)?;
-    let expand_ms = ms(t);
-    let t = Instant::now();
-    let upload = keys.client.encrypt(model, pixels)?.to_bytes();
-    let encrypt_ms = ms(t);
-    let t = Instant::now();
-    let download = evaluator.evaluate(model, &upload)?;
-    let evaluate_ms = ms(t);
-    let t = Instant::now();
-    let prediction = keys.client.decrypt(model, &EncryptedLogits::from_bytes(&download)?)?;
-    let decrypt_ms = ms(t);
-    Ok(EncryptedPrediction {
-        label: prediction.label,
-        class: prediction.class,
-        confidence: prediction.confidence,
-        logits: prediction.logits,
-        model_id: model.model_id.clone(),
-        key_id: keys.client.key_id_hex(),
-        parameter_id: crate::PARAMETER_ID,
-        timings_ms: Timings {
-            keys: keys_ms,
-            server_key_expand: expand_ms,
-            encrypt: encrypt_ms,
-            evaluate: evaluate_ms,
-            decrypt: decrypt_ms,
-        },
-        sizes_bytes: Sizes {
-            input: upload.len(),
-            result: download.len(),
-            server_key: server_key_bytes.len(),
-        },
-    })
+    Session::open(key_dir, evaluator)?.predict(model, pixels)
+}
+
+/// Keys loaded and the server key made usable once, for many predictions: what a long-running
+/// node uses (loading and expanding the key costs about as much as one evaluation).
+#[derive(Debug)]
+pub struct Session<E> {
+    keys: CachedKeys,
+    evaluator: E,
+    keys_ms: f64,
+    expand_ms: Option<f64>,
+    server_key_bytes: usize,
+}
+
+impl<E: Evaluator> Session<E> {
+    /// Loads (or generates) the keys in `key_dir` and prepares `evaluator` with the server key.
+    pub fn open(key_dir: &Path, mut evaluator: E) -> Result<Self, LocalError> {
+        let t = Instant::now();
+        let keys = load_or_generate_keys(key_dir)?;
+        let keys_ms = ms(t);
+        let server_key_bytes = keys.compressed.to_bytes();
+        let t = Instant::now();
+        evaluator.prepare(&keys.compressed, &server_key_bytes)?;
+        let expand_ms = Some(ms(t));
+        Ok(Self { keys, evaluator, keys_ms, expand_ms, server_key_bytes: server_key_bytes.len() })
+    }
+
+    /// The client key's id.
+    pub fn key_id(&self) -> String {
+        self.keys.client.key_id_hex()
+    }
+
+    /// Encrypts `pixels`, evaluates `model` on the ciphertext, decrypts. The first prediction
+    /// reports the key loading and preparation times, later ones zero.
+    pub fn predict(&mut self, model: &QuantizedModel, pixels: &[u8]) -> Result<EncryptedPrediction, LocalError> {
+        let t = Instant::now();
+        let upload = self.keys.client.encrypt(model, pixels)?.to_bytes();
+        let encrypt_ms = ms(t);
+        let t = Instant::now();
+        let download = self.evaluator.evaluate(model, &upload)?;
+        let evaluate_ms = ms(t);
+        let t = Instant::now();
+        let prediction = self.keys.client.decrypt(model, &EncryptedLogits::from_bytes(&download)?)?;
+        let decrypt_ms = ms(t);
+        let (keys_ms, expand_ms) = match self.expand_ms.take() {
+            Some(expand) => (std::mem::take(&mut self.keys_ms), expand),
+            None => (0.0, 0.0),
+        };
+        Ok(EncryptedPrediction {
+            label: prediction.label,
+            class: prediction.class,
+            confidence: prediction.confidence,
+            logits: prediction.logits,
+            model_id: model.model_id.clone(),
+            key_id: self.keys.client.key_id_hex(),
+            parameter_id: crate::PARAMETER_ID,
+            timings_ms: Timings {
+                keys: keys_ms,
+                server_key_expand: expand_ms,
+                encrypt: encrypt_ms,
+                evaluate: evaluate_ms,
+                decrypt: decrypt_ms,
+            },
+            sizes_bytes: Sizes { input: upload.len(), result: download.len(), server_key: self.server_key_bytes },
+        })
+    }
 }
