@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { keccak256 } from "viem";
+import { getAddress, keccak256 } from "viem";
 import { rpc } from "./wallet.mjs";
 
 const run = promisify(execFile);
@@ -65,7 +65,7 @@ export async function startCliChain({ bin, log = () => {} }) {
     gateway: "/ipfs/",
   };
   const keyOf = (name) => decryptKeystore(JSON.parse(readFileSync(join(dir, "keystores", `${name}.json`), "utf8")), password);
-  const address = (name) => up.accounts.find((a) => a.name === name)?.address;
+  const address = (name) => getAddress(up.accounts.find((a) => a.name === name).address);
   const doctors = ["doctor1", "doctor2", "doctor3", "doctor4", "doctor5"].map((name) => ({ name, address: address(name), privateKey: keyOf(name) }));
   log(`cli chain: ${bin} dev up -> ${rpcUrl}, market ${deployment.market}`);
   let scanNo = 0;
