@@ -79,22 +79,28 @@ impl Catalog {
 #[serde(rename_all = "camelCase")]
 pub struct Pricing {
     /// The `FixedRateExchange` contract.
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub exchange_contract: Address,
     /// The exchange id.
     pub exchange_id: B256,
     /// The token the price is in.
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub base_token: Address,
     /// Its symbol.
     pub base_symbol: String,
     /// Its decimals.
     pub base_decimals: u8,
     /// The exchange's rate (18 decimals, base token per datatoken).
+    #[serde(serialize_with = "crate::serde_fmt::u256")]
     pub fixed_rate: U256,
     /// What one datatoken costs, in base-token units, fees included.
+    #[serde(serialize_with = "crate::serde_fmt::u256")]
     pub price: U256,
     /// Of which the Ocean community fee.
+    #[serde(serialize_with = "crate::serde_fmt::u256")]
     pub ocean_fee: U256,
     /// Of which the publish market fee.
+    #[serde(serialize_with = "crate::serde_fmt::u256")]
     pub market_fee: U256,
     /// Whether the exchange is active.
     pub active: bool,

@@ -34,6 +34,7 @@ pub mod ledger;
 pub mod provider;
 pub mod publish;
 pub mod researcher;
+mod serde_fmt;
 pub mod signing;
 
 pub use catalog::Catalog;

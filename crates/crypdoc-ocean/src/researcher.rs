@@ -91,10 +91,13 @@ pub struct Listing {
     /// Title.
     pub name: String,
     /// Publisher (data NFT owner).
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub owner: Address,
     /// Data NFT.
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub nft: Address,
     /// Datatoken.
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub datatoken: Address,
     /// Provider URL.
     pub service_endpoint: String,
@@ -109,6 +112,7 @@ pub struct Listing {
     /// The exchange and price, when for sale.
     pub pricing: Option<Pricing>,
     /// Datatokens the researcher holds.
+    #[serde(serialize_with = "crate::serde_fmt::u256")]
     pub datatoken_balance: U256,
     /// Orders placed so far.
     pub orders: u64,
@@ -121,6 +125,7 @@ pub struct Purchase {
     /// Dataset.
     pub did: String,
     /// Datatoken bought (one).
+    #[serde(serialize_with = "crate::serde_fmt::address")]
     pub datatoken: Address,
     /// Exchange, price and fees.
     pub pricing: Pricing,
@@ -133,8 +138,10 @@ pub struct Purchase {
     /// Its gas.
     pub buy_gas: u64,
     /// Base token before and after.
+    #[serde(serialize_with = "crate::serde_fmt::u256_pair")]
     pub base_balance: (U256, U256),
     /// Datatoken before and after.
+    #[serde(serialize_with = "crate::serde_fmt::u256_pair")]
     pub datatoken_balance: (U256, U256),
 }
 
@@ -158,8 +165,10 @@ pub struct Download {
     #[serde(skip)]
     pub bytes: Vec<u8>,
     /// Time of the signed `download` request, first byte to last.
+    #[serde(rename = "latencyMs", serialize_with = "crate::serde_fmt::millis")]
     pub latency: Duration,
     /// Datatoken before and after.
+    #[serde(serialize_with = "crate::serde_fmt::u256_pair")]
     pub datatoken_balance: (U256, U256),
 }
 

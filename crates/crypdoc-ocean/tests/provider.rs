@@ -64,6 +64,9 @@ async fn publish_list_buy_order_download_and_a_second_release() {
     // 10 tUSD plus Ocean's 0.2% community fee for a non-approved base token, no market fee.
     assert_eq!(pricing.price, tusd("10.02"));
     assert_eq!(pricing.market_fee, U256::ZERO);
+    let as_json = serde_json::to_value(listing).unwrap();
+    assert_eq!(as_json["pricing"]["price"], "10020000", "amounts in base units, decimal");
+    assert_eq!(as_json["owner"], w.hospital.address().to_checksum(None));
     assert!(r.list(Some(w.other.address())).await.unwrap().is_empty());
 
     // Downloading without a datatoken is refused before anything is sent.

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use crate::args::Cli;
 
 mod account;
+mod dataset;
 mod demo;
 mod dev;
 mod doctor;
@@ -48,6 +49,9 @@ pub(crate) enum Command {
     Model(model::ModelCommand),
     /// Run the whole lifecycle on a fresh dev chain.
     Demo(demo::DemoArgs),
+    /// Researchers: the hospitals' anonymised diagnosis datasets on Ocean (list, buy, download).
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -63,5 +67,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Store(cmd) => cmd.run(&global).await,
         Command::Model(cmd) => cmd.run(&global),
         Command::Demo(args) => args.run(&global).await,
+        Command::Dataset(cmd) => cmd.run(&global).await,
     }
 }
