@@ -101,8 +101,6 @@ export interface TxObserver {
 }
 
 
-const callAbi = [...marketAbi, ...registryAbi, ...erc20Abi, ...errorsAbi] as const;
-
 export function chainOf(d: Deployment): Chain {
   return defineChain({
     id: d.chainId,
@@ -477,5 +475,3 @@ export class ChainClient {
     return this.send(account, "Publish encryption key", { address: this.deployment.registry, abi: registryAbi, functionName: "setEncryptionKey", args: [key] }, observer);
   }
 }
-
-export { callAbi };
