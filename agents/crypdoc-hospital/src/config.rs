@@ -229,6 +229,34 @@ pub fn parse_token_amount(text: &str, decimals: u8) -> Result<u128, ConfigError>
 }
 
 impl NodeConfig {
+    /// The dev chain's node, laid out as the `crypdoc` command line keeps its state under
+    /// `state_dir` (deployment file, `hospital` keystore, embedded store, scan keys, FHE keys), so
+    /// the node and the CLI on one machine share them. Policy and limits are the defaults.
+    pub fn dev(state_dir: &Path, rpc_url: &str, chain_id: u64, model: &Path, listen: SocketAddr) -> Self {
+        Self {
+            state_dir: state_dir.to_owned(),
+            listen,
+            api_token_env: None,
+            web_dir: None,
+            max_scan_bytes: default_max_scan_bytes(),
+            poll_ms: 250,
+            chain: ChainConfig {
+                rpc_url: rpc_url.to_owned(),
+                public_rpc_url: None,
+                chain_id,
+                deployment: state_dir.join("deployment.json"),
+                confirmations: None,
+            },
+            wallet: WalletConfig {
+                keystore: state_dir.join("keystores").join("hospital.json"),
+                password_env: default_password_env(),
+            },
+            store: StoreConfig::default(),
+            inference: InferenceConfig { model: model.to_owned(), key_dir: None, worker: None },
+            policy: PolicyConfig::default(),
+        }
+    }
+
     /// Reads `path`, resolves relative paths against its folder, and checks the values.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text =

@@ -1,7 +1,7 @@
 //! Scan intake: seal, keep the data key, store the ciphertext.
 
+pub use crypdoc_storage::ScanMetadata;
 use crypdoc_storage::{compute_cid, seal_scan, BlobStore, Cid, DataKey};
-use serde::{Deserialize, Serialize};
 use std::{
     io::Write,
     path::{Path, PathBuf},
@@ -61,18 +61,6 @@ impl ScanKeys {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-}
-
-/// The sealed scan's associated data: authenticated, not secret, and free of anything that
-/// identifies the patient (no file name, no hash of the plaintext).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanMetadata {
-    /// Format version.
-    pub version: u8,
-    /// `image/jpeg` or `image/png`.
-    pub content_type: String,
-    /// Plaintext length.
-    pub bytes: u64,
 }
 
 /// The image type from its first bytes; anything but JPEG or PNG is refused.

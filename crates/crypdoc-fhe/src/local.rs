@@ -242,7 +242,11 @@ impl<E: Evaluator> Session<E> {
 
     /// Encrypts `pixels`, evaluates `model` on the ciphertext, decrypts. The first prediction
     /// reports the key loading and preparation times, later ones zero.
-    pub fn predict(&mut self, model: &QuantizedModel, pixels: &[u8]) -> Result<EncryptedPrediction, LocalError> {
+    pub fn predict(
+        &mut self,
+        model: &QuantizedModel,
+        pixels: &[u8],
+    ) -> Result<EncryptedPrediction, LocalError> {
         let t = Instant::now();
         let upload = self.keys.client.encrypt(model, pixels)?.to_bytes();
         let encrypt_ms = ms(t);
@@ -271,7 +275,11 @@ impl<E: Evaluator> Session<E> {
                 evaluate: evaluate_ms,
                 decrypt: decrypt_ms,
             },
-            sizes_bytes: Sizes { input: upload.len(), result: download.len(), server_key: self.server_key_bytes },
+            sizes_bytes: Sizes {
+                input: upload.len(),
+                result: download.len(),
+                server_key: self.server_key_bytes,
+            },
         })
     }
 }

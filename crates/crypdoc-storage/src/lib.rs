@@ -53,7 +53,7 @@ pub use kubo::{KuboClient, KuboConfig, NodeInfo};
 pub use rand_core;
 pub use seal::{
     open_scan, open_scan_for_doctor, os_rng, seal_scan, seal_scan_with_key, seal_scan_with_rng, unwrap_key,
-    wrap_key, wrap_key_with_rng, DataKey, OpenedScan, WrappedKey,
+    wrap_key, wrap_key_with_rng, DataKey, OpenedScan, ScanMetadata, WrappedKey,
 };
 pub use store::{BlobStore, Store};
 pub use unixfs::{compute_cid, CHUNK_SIZE, MAX_LINKS};

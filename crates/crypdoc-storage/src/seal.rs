@@ -274,6 +274,18 @@ fn check_magic(bytes: &[u8], magic: [u8; 4], version: u8, what: &'static str) ->
     Ok(())
 }
 
+/// The sealed scan's associated data: authenticated, not secret, and free of anything that
+/// identifies the patient (no file name, no hash of the plaintext).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanMetadata {
+    /// Format version.
+    pub version: u8,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Plaintext length.
+    pub bytes: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

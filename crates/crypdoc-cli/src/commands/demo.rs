@@ -21,21 +21,20 @@ use crypdoc_contracts::{
     devnet::{Anvil, ANVIL_DEPLOYER_KEY},
     wallet_provider, MarketClient,
 };
-use crypdoc_hospital::{seal_and_store, HospitalAgent};
-use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
-use crypdoc_types::{
-    BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec, DEFAULT_MIN_REPUTATION_WINDOW_SECS,
+use crypdoc_doctor::{Doctor, SaltStore};
+use crypdoc_hospital::{
+    config::NodeConfig,
+    node::{open_hospital, start},
+    Hospital, Job, JobState,
 };
+use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
+use crypdoc_types::{ConfidenceBps, DiagnosisSet, DEFAULT_MIN_REPUTATION_WINDOW_SECS};
 use serde_json::json;
 use std::{path::PathBuf, time::Instant};
 
 use crate::{
     args::GlobalArgs,
-    commands::{
-        dev::DEV_DOCTORS,
-        store::{doctor_keypair, open_store, read_task_scan, scan_keys},
-        task::TOKEN_DECIMALS,
-    },
+    commands::{dev::DEV_DOCTORS, store::open_store_at, task::TOKEN_DECIMALS},
     output::{emit, units},
 };
 
@@ -99,7 +98,14 @@ impl DemoArgs {
         let token = admin.token(None)?;
         let unit =
             |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), TOKEN_DECIMALS)?.into()) };
-        let mut wallets = Vec::new();
+        // The demo keeps its own state beside the command line's, fresh every run (its chain is).
+        let dir = global.state_dir.join("demo");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        deployment.save(&dir.join("deployment.json"))?;
+        let mut signers = Vec::new();
         for _ in 0..=DEV_DOCTORS.len() {
             let signer = PrivateKeySigner::random();
             provider
@@ -108,23 +114,28 @@ impl DemoArgs {
                     (signer.address(), unit(1)? * U256::from(10u64).pow(U256::from(14u64))),
                 )
                 .await?;
-            wallets.push(MarketClient::connect(&url, signer, deployment.clone()).await?);
+            signers.push(signer);
         }
-        let hospital = wallets.remove(0);
-        let doctors = wallets;
+        let hospital_signer = signers.remove(0);
+        let hospital = MarketClient::connect(&url, hospital_signer.clone(), deployment.clone()).await?;
         admin.mint_stablecoin(hospital.address(), unit(1_000)?).await?;
         let now = admin.chain_time().await?;
         // Only accredited hospitals may post tasks.
         admin
             .accredit_hospital(hospital.address(), keccak256("demo hospital licence"), now + 365 * 86_400)
             .await?;
-        for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
-            admin.mint_stablecoin(doctor.address(), unit(100)?).await?;
+        let mut doctors = Vec::new();
+        for (name, signer) in DEV_DOCTORS.iter().zip(signers) {
+            admin.mint_stablecoin(signer.address(), unit(100)?).await?;
             admin
-                .accredit(doctor.address(), keccak256(format!("demo licence {name}")), now + 365 * 86_400)
+                .accredit(signer.address(), keccak256(format!("demo licence {name}")), now + 365 * 86_400)
                 .await?;
-            let public = doctor_keypair(doctor).await?.public_key().to_bytes();
-            doctor.set_encryption_key(public.into()).await?;
+            let doctor = Doctor::new(
+                MarketClient::connect(&url, signer, deployment.clone()).await?,
+                SaltStore::new(dir.join("salts")),
+            );
+            doctor.publish_key().await?;
+            doctors.push(doctor);
         }
         step(
             json_out,
@@ -132,63 +143,56 @@ impl DemoArgs {
             "hospital and 5 doctors funded and accredited; wallet-derived X25519 keys published",
         );
 
-        let store = open_store(global, None)?;
-        let keys = scan_keys(global);
-        let cid = seal_and_store(&store, &keys, &scan).await?;
-        step(
-            json_out,
-            started,
-            &format!("scan sealed (XChaCha20-Poly1305) and stored: {cid} ({} bytes plaintext)", scan.len()),
+        // The hospital node: the same service as `crypdoc-hospital`, in this process. Five seats,
+        // a bounty above the stablecoin's minimum and the reputation window: the task earns
+        // reputation; every doctor commits at once, so the reveal phase opens without waiting.
+        let mut config = NodeConfig::dev(
+            &dir,
+            &url,
+            deployment.chain_id,
+            &self.model,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         );
-
-        // The model runs on the encrypted scan (encrypt, evaluate with the server key alone,
-        // decrypt) and its result prices the bounty. The plaintext reference is printed beside
-        // it: the class agrees on 99.5% of validation scans, the exact logits on 86% (a unit
-        // within the bootstrap's noise of its sign boundary can flip, see crypdoc-fhe).
-        let model = QuantizedModel::load(&self.model)?;
-        let pixels = preprocess_bytes(&scan, InputSpec::of(&model))?;
-        let reference = model.infer(&pixels)?;
-        let (reference_class, reference_probability) = model.predict(&reference.logits);
-        let fhe = crypdoc_fhe::predict_encrypted(&model, &pixels, &global.state_dir.join("fhe-keys"))?;
-        let logits_match = fhe.logits == reference.logits;
+        config.poll_ms = 100;
+        config.policy.commit_window_secs = DEFAULT_MIN_REPUTATION_WINDOW_SECS;
+        config.policy.reveal_window_secs = 3600;
+        let node = start(&config, open_hospital(&config, hospital_signer).await?).await?;
+        let submitted = node.hospital.submit(&scan).await?;
         step(
             json_out,
             started,
             &format!(
-                "model on the encrypted scan: {} at {:.1}% (encrypt {:.0} ms, evaluate {:.0} ms, upload {} KB); plaintext reference: {} at {:.1}%, logits {}",
-                fhe.label,
-                fhe.confidence * 100.0,
-                fhe.timings_ms.encrypt,
-                fhe.timings_ms.evaluate,
-                fhe.sizes_bytes.input / 1024,
-                model.classes[reference_class],
-                reference_probability * 100.0,
-                if logits_match { "identical" } else { "differ" },
+                "hospital node on http://{}; scan {} accepted ({} bytes)",
+                node.addr,
+                submitted.scan_id,
+                scan.len()
             ),
         );
+        let job = wait_for_job(&node.hospital, &submitted.scan_id, JobState::Posted).await?;
+        let prediction = job.prediction.clone().context("a posted job has a prediction")?;
+        let cid = job.scan_cid.clone().context("a posted job has a scan CID")?;
+        let task_id: U256 = job.task_id.as_deref().context("a posted job has a task")?.parse()?;
+        let bounty: u128 = job.bounty.as_deref().context("a posted job has a bounty")?.parse()?;
+
+        // The node ran the model on the encrypted scan; its plaintext reference is printed
+        // beside it as a check (the class agrees on 99.5% of validation scans, the exact logits
+        // on 86%: a unit within the bootstrap's noise of its sign boundary can flip).
+        let model = QuantizedModel::load(&self.model)?;
+        let reference = model.infer(&preprocess_bytes(&scan, InputSpec::of(&model))?)?;
+        let (reference_class, reference_probability) = model.predict(&reference.logits);
         let set = DiagnosisSet::Binary;
-        let predicted = set.code(&fhe.label)?;
-        let confidence = ConfidenceBps::from_probability(fhe.confidence)?;
-        let policy = BountyPolicy::dev_default();
-        let bounty = policy.bounty(confidence, set.len())?;
-        let spec = TaskSpec {
-            scan_cid: cid.to_string(),
-            diagnosis_set: set,
-            predicted_class: predicted,
-            confidence,
-            seats: 5,
-            quorum: 3,
-            bounty,
-            stake_per_seat: 5 * 10u128.pow(TOKEN_DECIMALS.into()),
-            min_reputation: policy.min_reputation(bounty),
-            // The reputation minimum: every doctor commits at once, so the reveal phase opens
-            // long before the commit deadline and the demo never waits for it.
-            commit_window_secs: DEFAULT_MIN_REPUTATION_WINDOW_SECS,
-            reveal_window_secs: 3600,
-        };
-        let (task_id, _) = hospital.post_task(&spec, token).await?;
-        // Five seats, a bounty above the stablecoin's minimum and an hour's commit window: the
-        // market must have promised reputation, or the demo's last line would not hold.
+        let confidence = ConfidenceBps::new(prediction.confidence_bps)?;
+        step(
+            json_out,
+            started,
+            &format!(
+                "model on the encrypted scan: {} at {confidence} ({:.0} ms encrypted); plaintext reference: {} at {:.1}%; sealed and stored: {cid}",
+                prediction.label,
+                prediction.encrypted_ms,
+                model.classes[reference_class],
+                reference_probability * 100.0,
+            ),
+        );
         ensure!(
             hospital.task(task_id).await?.earnsReputation,
             "task {task_id} does not earn reputation: the market's minimums changed?"
@@ -198,34 +202,29 @@ impl DemoArgs {
             started,
             &format!(
                 "task {task_id} posted: {} at {confidence} -> bounty {} tUSD escrowed, earns reputation",
-                set.name(predicted)?,
+                prediction.label,
                 units(U256::from(bounty), TOKEN_DECIMALS)
             ),
         );
 
-        // The hospital's agent node watches the chain from here on, with durable state.
-        let agent_state = global.state_dir.join("hospital.sqlite");
-        for stale in ["", "-wal", "-shm"] {
-            // A demo chain is new every run; an old agent state would point past its blocks.
-            std::fs::remove_file(format!("{}{stale}", agent_state.display())).ok();
-        }
-        let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &agent_state)?;
         for doctor in &doctors {
-            doctor.claim_seat(task_id).await?;
+            doctor.claim(task_id).await?;
         }
-        let released = agent.step().await?.keys_released;
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        while hospital.released_keys(task_id).await?.len() < doctors.len() {
+            ensure!(Instant::now() < deadline, "the hospital node did not release the scan keys");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         step(
             json_out,
             started,
-            &format!(
-                "5 seats claimed (5 tUSD stake each); the hospital agent saw them and released {} wrapped keys",
-                released.len()
-            ),
+            "5 seats claimed (5 tUSD stake each); the hospital node saw them and released 5 wrapped keys",
         );
 
+        let store = open_store_at(&dir.join("store"))?;
         for doctor in &doctors {
-            let (_, opened) = read_task_scan(doctor, &store, task_id).await?;
-            ensure!(opened == scan, "doctor {} decrypted a different scan", doctor.address());
+            let read = doctor.read(&store, task_id).await?;
+            ensure!(read.image == scan, "doctor {} decrypted a different scan", doctor.address());
         }
         step(
             json_out,
@@ -233,31 +232,35 @@ impl DemoArgs {
             "each doctor fetched, unwrapped and decrypted the scan: identical to the original",
         );
 
-        let mut salts = Vec::new();
         for (doctor, vote) in doctors.iter().zip(&votes) {
-            salts.push(doctor.commit(task_id, *vote).await?.0);
+            doctor.commit(task_id, &vote.to_string()).await?;
         }
         ensure!(
             hospital.task_view(task_id).await?.phase == Phase::Reveal,
             "all committed, reveal should be open"
         );
-        for ((doctor, vote), salt) in doctors.iter().zip(&votes).zip(&salts) {
-            doctor.reveal(task_id, *vote, *salt).await?;
+        let mut names = Vec::new();
+        for doctor in &doctors {
+            names.push(doctor.reveal(task_id).await?.name);
         }
-        let names: Vec<&str> = votes.iter().map(|v| set.name(*v)).collect::<Result<_, _>>()?;
         step(json_out, started, &format!("blind votes committed, then revealed: {}", names.join(", ")));
 
-        hospital.finalize(task_id).await?;
-        let seen = agent.step().await?.finalized;
-        ensure!(seen.iter().any(|(id, _, _)| *id == task_id), "the hospital agent did not see the outcome");
+        // Every seat revealed: the node finalizes by itself and writes the patient's report.
+        let job = wait_for_job(&node.hospital, &submitted.scan_id, JobState::Finalized).await?;
+        let report = node.hospital.jobs().report(&job.id).await?.context("a finalized job has a report")?;
+        let report: crypdoc_hospital::report::ReportData = serde_json::from_str(&report)?;
+        std::fs::write(dir.join("report.html"), crypdoc_hospital::report::render_html(&report))?;
+        std::fs::write(dir.join("report.pdf"), crypdoc_hospital::report::render_pdf(&report))?;
+        node.shutdown().await;
         let view = hospital.task_view(task_id).await?;
         let mut payouts = Vec::new();
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
-            let credit = doctor.credit_of(doctor.address(), token).await?;
+            let client = doctor.client();
+            let credit = client.credit_of(doctor.address(), token).await?;
             if !credit.is_zero() {
                 doctor.withdraw(token).await?;
             }
-            let reputation = doctor.reputation_of(doctor.address()).await?;
+            let reputation = client.reputation_of(doctor.address()).await?;
             payouts.push((name, doctor.address(), credit, reputation));
         }
         let outcome = match view.phase {
@@ -267,7 +270,14 @@ impl DemoArgs {
             Phase::Unresolved => "no quorum: bounty refunded to the hospital".into(),
             _ => "unexpected phase".into(),
         };
-        step(json_out, started, &format!("finalized, {outcome}"));
+        step(
+            json_out,
+            started,
+            &format!(
+                "finalized by the hospital node, {outcome}; patient report {}",
+                dir.join("report.pdf").display()
+            ),
+        );
 
         let escrow_left = hospital.token_balance(token, deployment.market).await?;
         let hospital_credit = hospital.credit_of(hospital.address(), token).await?;
@@ -275,22 +285,17 @@ impl DemoArgs {
             "rpc_url": url,
             "earns_reputation": view.task.earnsReputation,
             "deployment": deployment,
-            "scan_cid": cid.to_string(),
+            "scan_cid": cid,
+            "scan_id": job.id,
+            "report": { "html": dir.join("report.html"), "pdf": dir.join("report.pdf") },
             "task": task_id.to_string(),
             "model": {
                 "model_id": model.model_id,
-                "predicted": set.name(predicted)?,
+                "predicted": prediction.label,
                 "confidence_bps": confidence.get(),
-                "encrypted": {
-                    "class": fhe.label,
-                    "confidence": fhe.confidence,
-                    "logits": fhe.logits,
-                    "reference_class": model.classes[reference_class],
-                    "reference_confidence": reference_probability,
-                    "logits_match_reference": logits_match,
-                    "timings_ms": fhe.timings_ms,
-                    "sizes_bytes": fhe.sizes_bytes,
-                },
+                "encrypted_ms": prediction.encrypted_ms,
+                "reference_class": model.classes[reference_class],
+                "reference_confidence": reference_probability,
             },
             "bounty": bounty.to_string(),
             "outcome": outcome,
@@ -313,5 +318,19 @@ impl DemoArgs {
         });
         drop(anvil);
         Ok(())
+    }
+}
+
+/// Waits until the node's job `id` reaches `state` (a minute at most).
+async fn wait_for_job(hospital: &Hospital, id: &str, state: JobState) -> anyhow::Result<Job> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let job = hospital.jobs().get(id).await?.context("the node lost the scan's job")?;
+        if job.state == state {
+            return Ok(job);
+        }
+        ensure!(job.state != JobState::Failed, "the scan's job failed: {}", job.error.unwrap_or_default());
+        ensure!(Instant::now() < deadline, "the scan's job is still {} after a minute", job.state);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

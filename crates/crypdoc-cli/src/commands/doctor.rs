@@ -1,15 +1,17 @@
 //! `crypdoc doctor accredit|set-key|claim|read|commit|reveal`.
 
-use alloy::primitives::{keccak256, B256, U256};
-use anyhow::Context as _;
+use alloy::primitives::{keccak256, U256};
 use clap::Subcommand;
-use crypdoc_contracts::MarketClient;
-use crypdoc_types::DiagnosisSet;
-use serde::{Deserialize, Serialize};
+use crypdoc_doctor::{Doctor, SaltStore};
 use serde_json::json;
 use std::path::PathBuf;
 
-use crate::{args::GlobalArgs, commands::account::resolve_address, context::write_atomic, output::emit};
+use crate::{
+    args::GlobalArgs,
+    commands::{account::resolve_address, store::open_store},
+    context::write_atomic,
+    output::emit,
+};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DoctorCommand {
@@ -57,26 +59,13 @@ pub(crate) enum DoctorCommand {
     },
 }
 
-/// A committed vote as kept on this machine, so the reveal needs no signature prompt.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct SavedVote {
-    pub(crate) diagnosis: u8,
-    pub(crate) salt: B256,
+/// This wallet as a doctor, with its salts under `<state-dir>/salts`.
+pub(crate) async fn doctor(global: &GlobalArgs) -> anyhow::Result<Doctor> {
+    Ok(Doctor::new(global.connect().await?, salt_store(global)))
 }
 
-pub(crate) fn salt_path(global: &GlobalArgs, client: &MarketClient, id: U256) -> PathBuf {
-    let d = client.deployment();
-    global.state_dir.join("salts").join(format!(
-        "{}-{}-{}-{}.json",
-        d.chain_id,
-        d.market,
-        id,
-        client.address()
-    ))
-}
-
-fn set_of(num_classes: u8) -> anyhow::Result<DiagnosisSet> {
-    Ok(DiagnosisSet::from_class_count(num_classes)?)
+pub(crate) fn salt_store(global: &GlobalArgs) -> SaltStore {
+    SaltStore::new(global.state_dir.join("salts"))
 }
 
 impl DoctorCommand {
@@ -91,54 +80,50 @@ impl DoctorCommand {
                     format!("accredited {doctor} for {days} days (tx {tx})")
                 });
             }
-            Self::SetKey => crate::commands::store::set_key(global).await?,
+            Self::SetKey => {
+                let doctor = doctor(global).await?;
+                let (public, tx) = doctor.publish_key().await?;
+                emit(
+                    global.json,
+                    &json!({ "doctor": doctor.address(), "encryption_key": public, "tx": tx }),
+                    || format!("published encryption key {public} for {} (tx {tx})", doctor.address()),
+                );
+            }
             Self::Claim { id } => {
-                let client = global.connect().await?;
-                let tx = client.claim_seat(id).await?;
-                let seat = client.market().voteOf(id, client.address()).call().await?.seat;
+                let claimed = doctor(global).await?.claim(id).await?;
+                let (seat, tx) = (claimed.seat, claimed.tx);
                 emit(global.json, &json!({ "task": id.to_string(), "seat": seat, "tx": tx }), || {
                     format!("claimed seat {seat} on task {id} (tx {tx})")
                 });
             }
             Self::Read { id, out, ipfs_api } => {
-                crate::commands::store::read_scan(global, id, &out, ipfs_api.as_deref()).await?;
-            }
-            Self::Commit { id, diagnosis } => {
-                let client = global.connect().await?;
-                let task = client.task(id).await?;
-                let code = set_of(task.numClasses)?.code(&diagnosis)?;
-                let (salt, tx) = client.commit(id, code).await?;
-                let path = salt_path(global, &client, id);
-                write_atomic(&path, &serde_json::to_vec_pretty(&SavedVote { diagnosis: code, salt })?)?;
+                let store = open_store(global, ipfs_api.as_deref())?;
+                let scan = doctor(global).await?.read(&store, id).await?;
+                write_atomic(&out, &scan.image)?;
+                let (content_type, bytes) = (&scan.metadata.content_type, scan.image.len());
                 emit(
                     global.json,
-                    &json!({ "task": id.to_string(), "diagnosis": diagnosis, "tx": tx }),
+                    &json!({ "task": id.to_string(), "out": out, "content_type": content_type, "bytes": bytes }),
                     || {
                         format!(
-                            "committed a blind vote on task {id} (tx {tx}); salt kept in {}",
-                            path.display()
+                            "decrypted the scan of task {id} ({content_type}, {bytes} bytes) to {}",
+                            out.display()
                         )
                     },
                 );
             }
+            Self::Commit { id, diagnosis } => {
+                let committed = doctor(global).await?.commit(id, &diagnosis).await?;
+                let (tx, path) = (committed.tx, committed.salt_file.display());
+                emit(
+                    global.json,
+                    &json!({ "task": id.to_string(), "diagnosis": committed.name, "tx": tx }),
+                    || format!("committed a blind vote on task {id} (tx {tx}); salt kept in {path}"),
+                );
+            }
             Self::Reveal { id } => {
-                let client = global.connect().await?;
-                let path = salt_path(global, &client, id);
-                let (saved, recovered) = match std::fs::read_to_string(&path) {
-                    Ok(text) => (
-                        serde_json::from_str::<SavedVote>(&text).with_context(|| {
-                            format!("{} is malformed; delete it to recover from the wallet", path.display())
-                        })?,
-                        false,
-                    ),
-                    Err(_) => {
-                        let (diagnosis, salt) = client.recover_vote(id).await?;
-                        (SavedVote { diagnosis, salt }, true)
-                    }
-                };
-                let tx = client.reveal(id, saved.diagnosis, saved.salt).await?;
-                let task = client.task(id).await?;
-                let name = set_of(task.numClasses)?.name(saved.diagnosis)?;
+                let revealed = doctor(global).await?.reveal(id).await?;
+                let (name, recovered, tx) = (&revealed.name, revealed.recovered, revealed.tx);
                 emit(
                     global.json,
                     &json!({ "task": id.to_string(), "diagnosis": name, "salt_recovered": recovered, "tx": tx }),

@@ -2,15 +2,20 @@
 //!
 //! `accredit`: the credential issuer lets a hospital post tasks (only accredited hospitals may).
 //!
-//! `run`: the hospital's agent node. Watches the market, wraps the scan key to every doctor who
-//! claims a seat on this hospital's tasks, records final diagnoses. Its state (SQLite, in the
-//! state directory) lets it resume after a crash without doing anything twice.
+//! `run`: the hospital node (the same service as the `crypdoc-hospital` binary): scan intake over
+//! HTTP, encrypted inference, posting, key releases to seated doctors, finalize when due, patient
+//! reports. Without `--config` it runs on the dev chain with the state of this command line.
+//! `run --once`: one pass of the chain watcher only (release pending keys, record outcomes).
 
 use alloy::primitives::keccak256;
 use clap::{Args, Subcommand};
-use crypdoc_hospital::HospitalAgent;
+use crypdoc_hospital::{
+    config::NodeConfig,
+    node::{open_hospital, run_from_config, start},
+    HospitalAgent,
+};
 use serde_json::json;
-use std::time::Duration;
+use std::{net::SocketAddr, path::PathBuf};
 
 use crate::{
     args::GlobalArgs,
@@ -55,12 +60,21 @@ impl AccreditArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Process what is new once and exit.
+    /// One pass of the chain watcher (releases pending keys, records outcomes), then exit.
     #[arg(long)]
     once: bool,
-    /// Milliseconds between polls of the chain.
-    #[arg(long, default_value_t = 1000)]
-    poll_ms: u64,
+    /// The node's TOML configuration; default: the dev chain and this command line's state.
+    #[arg(long, conflicts_with = "once")]
+    config: Option<PathBuf>,
+    /// HTTP listen address (dev configuration).
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    listen: SocketAddr,
+    /// The classifier (dev configuration).
+    #[arg(long, default_value = "models/br35h-mlp.json")]
+    model: PathBuf,
+    /// The built doctors' page to serve at `/` (dev configuration).
+    #[arg(long, default_value = "web/dist")]
+    web_dir: PathBuf,
 }
 
 impl HospitalCommand {
@@ -96,11 +110,29 @@ impl RunArgs {
             });
             return Ok(());
         }
-        eprintln!("hospital agent running (state {}); Ctrl-C stops it", state.display());
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        agent.run(Duration::from_millis(self.poll_ms), shutdown).await?;
+        if let Some(path) = &self.config {
+            run_from_config(path).await?;
+            return Ok(());
+        }
+        let deployment = global.load_deployment()?;
+        let mut config = NodeConfig::dev(
+            &global.state_dir,
+            &global.resolve_rpc_url()?,
+            deployment.chain_id,
+            &self.model,
+            self.listen,
+        );
+        config.chain.deployment = global.deployment_path();
+        config.web_dir = self.web_dir.join("index.html").is_file().then(|| self.web_dir.clone());
+        let hospital = open_hospital(&config, global.signer()?).await?;
+        let node = start(&config, hospital).await?;
+        eprintln!(
+            "hospital node on http://{} (state {}); Ctrl-C stops it",
+            node.addr,
+            global.state_dir.display()
+        );
+        crypdoc_inference::shutdown_signal().await;
+        node.shutdown().await;
         Ok(())
     }
 }

@@ -1,15 +1,13 @@
 //! `crypdoc store put|get|pin`, and the storage side of other commands: sealing a scan before
 //! posting, wrapping its key to seated doctors, reading it back as a doctor.
 
-use alloy::primitives::{Address, TxHash, B256, U256};
+use alloy::primitives::{Address, TxHash, U256};
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use crypdoc_contracts::MarketClient;
-use crypdoc_hospital::{release_scan_key, seal_and_store, ScanKeys, ScanMetadata};
+use crypdoc_hospital::{release_scan_key, seal_and_store, ScanKeys};
 use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
-use crypdoc_storage::{
-    open_scan_for_doctor, BlobStore, Cid, DoctorKeyPair, Store, WrappedKey, DOCTOR_KEY_MESSAGE,
-};
+use crypdoc_storage::{BlobStore, Cid, Store};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +17,6 @@ use crate::{
         encrypted::predict_encrypted,
         task::{PostArgs, TOKEN_DECIMALS},
     },
-    context::write_atomic,
     output::{emit, units},
 };
 
@@ -52,6 +49,11 @@ pub(crate) enum StoreCommand {
         #[arg(long, env = "CRYPDOC_IPFS_API")]
         ipfs_api: Option<String>,
     },
+}
+
+/// The embedded store in `dir`.
+pub(crate) fn open_store_at(dir: &Path) -> anyhow::Result<Store> {
+    Store::open(None, dir).with_context(|| format!("cannot open the embedded store in {}", dir.display()))
 }
 
 /// The embedded store lives in the state directory.
@@ -104,37 +106,6 @@ impl StoreCommand {
         }
         Ok(())
     }
-}
-
-/// This wallet's X25519 key pair, derived from its signature of the fixed key message.
-pub(crate) async fn doctor_keypair(client: &MarketClient) -> anyhow::Result<DoctorKeyPair> {
-    let signature = client.sign_message(DOCTOR_KEY_MESSAGE.as_bytes()).await?;
-    Ok(DoctorKeyPair::from_wallet_signature(&signature)?)
-}
-
-/// Fetches, unwraps and opens the scan of `task_id` for this wallet's doctor.
-pub(crate) async fn read_task_scan(
-    client: &MarketClient,
-    store: &Store,
-    task_id: U256,
-) -> anyhow::Result<(ScanMetadata, Vec<u8>)> {
-    let me = client.address();
-    let wrapped = client
-        .released_keys(task_id)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|(doctor, _)| *doctor == me)
-        .map(|(_, key)| key)
-        .with_context(|| format!("no scan key released to {me} on task {task_id} yet: the hospital releases it after your seat is claimed"))?;
-    let cid: Cid = client.scan_cid(task_id).await?.parse()?;
-    let sealed = store.get(&cid).await?;
-    let keypair = doctor_keypair(client).await?;
-    let opened = open_scan_for_doctor(&sealed, &WrappedKey::from_bytes(&wrapped)?, &keypair)
-        .context("cannot open the scan: the key was wrapped to another encryption key (run `crypdoc doctor set-key` again?)")?;
-    let metadata: ScanMetadata =
-        serde_json::from_slice(&opened.metadata).context("the scan metadata is malformed")?;
-    Ok((metadata, opened.plaintext))
 }
 
 pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::Result<()> {
@@ -241,42 +212,5 @@ pub(crate) async fn release_keys(global: &GlobalArgs, task_id: U256) -> anyhow::
             .collect::<Vec<_>>()
             .join("\n")
     });
-    Ok(())
-}
-
-pub(crate) async fn set_key(global: &GlobalArgs) -> anyhow::Result<()> {
-    let client = global.connect().await?;
-    let public = doctor_keypair(&client).await?.public_key().to_bytes();
-    let tx = client.set_encryption_key(public.into()).await?;
-    emit(
-        global.json,
-        &json!({ "doctor": client.address(), "encryption_key": B256::from(public), "tx": tx }),
-        || format!("published encryption key 0x{} for {} (tx {tx})", hex::encode(public), client.address()),
-    );
-    Ok(())
-}
-
-pub(crate) async fn read_scan(
-    global: &GlobalArgs,
-    task_id: U256,
-    out: &Path,
-    ipfs_api: Option<&str>,
-) -> anyhow::Result<()> {
-    let client = global.connect().await?;
-    let store = open_store(global, ipfs_api)?;
-    let (metadata, scan) = read_task_scan(&client, &store, task_id).await?;
-    write_atomic(out, &scan)?;
-    emit(
-        global.json,
-        &json!({ "task": task_id.to_string(), "out": out, "content_type": metadata.content_type, "bytes": scan.len() }),
-        || {
-            format!(
-                "decrypted the scan of task {task_id} ({}, {} bytes) to {}",
-                metadata.content_type,
-                scan.len(),
-                out.display()
-            )
-        },
-    );
     Ok(())
 }
