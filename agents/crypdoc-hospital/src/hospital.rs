@@ -163,6 +163,8 @@ pub struct Hospital {
     token_decimals: u8,
     token_symbol: String,
     model_name: String,
+    // Held for the hospital's life: two processes driving the same jobs could both post one.
+    _lock: Arc<std::fs::File>,
 }
 
 impl Hospital {
@@ -175,6 +177,7 @@ impl Hospital {
         inference: Inference,
         policy: TaskPolicy,
     ) -> Result<Self, HospitalError> {
+        let lock = lock_state_dir(state_dir).await?;
         let db = Db::open(&state_dir.join("jobs.sqlite"), crate::jobs::SCHEMA).await?;
         Ok(Self {
             client,
@@ -188,6 +191,7 @@ impl Hospital {
             token_decimals: 6,
             token_symbol: "tUSD".into(),
             model_name: "classifier".into(),
+            _lock: Arc::new(lock),
         })
     }
 
@@ -277,6 +281,20 @@ impl Hospital {
             }
         }
         first_error.map_or(Ok(moved), Err)
+    }
+
+    /// Drives the job `id` until its task is posted (or it failed), for callers that process one
+    /// scan themselves (`crypdoc task post`). Transient failures are returned, the job stays.
+    pub async fn process_job(&self, id: &str) -> Result<Job, HospitalError> {
+        loop {
+            let job = self.jobs.get(id).await?.ok_or(HospitalError::JobIncomplete("job"))?;
+            if !job.state.before_posted() {
+                return Ok(job);
+            }
+            if !self.advance(job).await? {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
     }
 
     /// Waits for work (a submission or `poll`), processes it, backs off after errors, until
@@ -544,6 +562,28 @@ impl Hospital {
 
 fn pause_requested(point: &str) -> bool {
     std::env::var(PAUSE_ENV).is_ok_and(|v| v == point)
+}
+
+/// Takes the exclusive lock of `state_dir` (released by the OS when the process ends, however
+/// it ends).
+async fn lock_state_dir(state_dir: &Path) -> Result<std::fs::File, HospitalError> {
+    let path = state_dir.join("hospital.lock");
+    tokio::task::spawn_blocking(move || {
+        let io = |cause| HospitalError::Io { path: path.display().to_string(), cause };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(HospitalError::StateInUse(path.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(cause)) => Err(io(cause)),
+        }
+    })
+    .await?
 }
 
 fn new_scan_id() -> String {

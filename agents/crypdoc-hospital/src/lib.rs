@@ -71,6 +71,9 @@ pub enum HospitalError {
     /// A report could not be written.
     #[error("cannot encode the report: {0}")]
     Report(serde_json::Error),
+    /// Another hospital process (a running node) holds this state directory.
+    #[error("another hospital node is using {0}: submit the scan to it (POST /v1/scans) or stop it first")]
+    StateInUse(String),
     /// A job reached a step without what an earlier step records.
     #[error("the job has no {0} recorded")]
     JobIncomplete(&'static str),

@@ -250,6 +250,12 @@ fn bad_input_gets_one_clear_line() {
     let bps = posted["confidence_bps"].as_u64().unwrap();
     let expected = (posted["model"]["confidence"].as_f64().unwrap() * 10_000.0).round() as u64;
     assert!(bps.abs_diff(expected) <= 1, "confidence {bps} bps from {expected}");
+
+    // The same image again is the same durable job: its task, not a second escrow.
+    let again = cli.json(&model_post_args(&tumor, model));
+    assert_eq!(again["task"], posted["task"]);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(cli.json(&["task", "list"]).as_array().unwrap().len(), 2, "posted twice");
 }
 
 #[test]

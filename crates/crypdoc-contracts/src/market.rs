@@ -193,6 +193,11 @@ impl MarketClient {
         Ok(Self { provider, signer, deployment })
     }
 
+    /// The wallet, for services that act as the same account (the hospital node).
+    pub const fn signer(&self) -> &PrivateKeySigner {
+        &self.signer
+    }
+
     /// The signing account.
     pub fn address(&self) -> Address {
         self.signer.address()

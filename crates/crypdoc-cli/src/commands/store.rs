@@ -5,18 +5,18 @@ use alloy::primitives::{Address, TxHash, U256};
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use crypdoc_contracts::MarketClient;
-use crypdoc_hospital::{release_scan_key, seal_and_store, ScanKeys};
+use crypdoc_hospital::{
+    config::NodeConfig, node::open_hospital, release_scan_key, seal_and_store, JobState, ScanKeys,
+};
 use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
 use crypdoc_storage::{BlobStore, Cid, Store};
+use crypdoc_types::{ConfidenceBps, DiagnosisSet};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
 use crate::{
     args::GlobalArgs,
-    commands::{
-        encrypted::predict_encrypted,
-        task::{PostArgs, TOKEN_DECIMALS},
-    },
+    commands::task::{PostArgs, TOKEN_DECIMALS},
     output::{emit, units},
 };
 
@@ -112,33 +112,18 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     let client = global.connect().await?;
     // Nothing is evaluated, sealed or stored for an account that could not post it.
     client.ensure_can_post().await?;
+    if let (Some(model), Some(scan)) = (&args.model, &args.scan) {
+        return post_through_hospital(global, args, client, model, scan).await;
+    }
     let scan = match &args.scan {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
         None => None,
     };
-    // The prediction comes first: a scan the model cannot read is refused before anything is
-    // stored or escrowed.
-    let (predicted, confidence, model) = match (&args.model, &scan, &args.predicted, args.confidence) {
-        (Some(model_path), Some(scan), _, _) => {
-            let scan_path = args.scan.as_deref().unwrap_or(model_path);
-            let model = QuantizedModel::load(model_path)?;
-            let pixels = preprocess_bytes(scan, InputSpec::of(&model))
-                .with_context(|| format!("cannot read {} as a scan", scan_path.display()))?;
-            let value = predict_encrypted(
-                &model,
-                scan_path,
-                &pixels,
-                &global.state_dir.join("fhe-keys"),
-                args.worker.as_deref(),
-            )?;
-            let class = value["class"].as_str().context("encrypted prediction without a class")?.to_owned();
-            let confidence =
-                value["confidence"].as_f64().context("encrypted prediction without a confidence")?;
-            (class, confidence, Some(value))
-        }
-        (None, _, Some(predicted), Some(confidence)) => (predicted.clone(), confidence, None),
+    let (predicted, confidence) = match (&args.predicted, args.confidence) {
+        (Some(predicted), Some(confidence)) => (predicted.clone(), confidence),
         _ => bail!("pass --model MODEL with --scan FILE, or --predicted and --confidence"),
     };
+    let model: Option<serde_json::Value> = None;
     let cid = match (&scan, &args.scan_cid) {
         (Some(scan), _) => {
             let store = open_store(global, None)?;
@@ -171,6 +156,91 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
             spec.seats,
             spec.quorum,
             spec.min_reputation,
+            if earns { "earns reputation" } else { "earns no reputation" }
+        )
+    });
+    Ok(())
+}
+
+/// `task post --scan FILE --model MODEL`: the hospital's own pipeline, in this process, on this
+/// command line's state (the same jobs a node on this state directory runs): the scan becomes a
+/// durable job, evaluated encrypted, priced, sealed, stored and posted. Run twice with the same
+/// image, it returns the same task instead of posting again.
+async fn post_through_hospital(
+    global: &GlobalArgs,
+    args: &PostArgs,
+    client: MarketClient,
+    model: &Path,
+    scan_path: &Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.bounty.is_none() && args.min_reputation.is_none() && args.scan_cid.is_none(),
+        "with --model the hospital's policy prices the task: drop --bounty and --min-reputation"
+    );
+    let image = std::fs::read(scan_path).with_context(|| format!("cannot read {}", scan_path.display()))?;
+    let deployment = client.deployment().clone();
+    let mut config = NodeConfig::dev(
+        &global.state_dir,
+        &global.resolve_rpc_url()?,
+        deployment.chain_id,
+        model,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    );
+    config.chain.deployment = global.deployment_path();
+    config.inference.worker.clone_from(&args.worker);
+    let policy = &mut config.policy;
+    policy.seats = args.seats;
+    policy.quorum = args.quorum;
+    policy.stake.clone_from(&args.stake);
+    policy.commit_window_secs = args.commit_window;
+    policy.reveal_window_secs = args.reveal_window;
+    policy.token = args.token;
+    // Read before anything else so that an unreadable scan is refused before keys are made.
+    let hospital_model = QuantizedModel::load(model)?;
+    preprocess_bytes(&image, InputSpec::of(&hospital_model))
+        .with_context(|| format!("cannot read {} as a scan", scan_path.display()))?;
+    let hospital = open_hospital(&config, client.signer().clone()).await?;
+    let submitted = hospital.submit(&image).await?;
+    let job = hospital.process_job(&submitted.scan_id).await?;
+    anyhow::ensure!(
+        job.state != JobState::Failed,
+        "scan {} failed: {}",
+        job.id,
+        job.error.unwrap_or_default()
+    );
+    let prediction = job.prediction.context("a posted job has a prediction")?;
+    let id: U256 = job.task_id.as_deref().context("a posted job has a task")?.parse()?;
+    let cid = job.scan_cid.unwrap_or_default();
+    let bounty: u128 = job.bounty.as_deref().unwrap_or("0").parse()?;
+    let task = client.task(id).await?;
+    let set = DiagnosisSet::from_class_count(task.numClasses)?;
+    let class = hospital_model
+        .classes
+        .iter()
+        .find(|c| set.code(c).ok() == Some(prediction.class))
+        .cloned()
+        .unwrap_or_else(|| prediction.label.clone());
+    let earns = task.earnsReputation;
+    let (diagnosis, confidence) = (&prediction.label, ConfidenceBps::new(prediction.confidence_bps)?);
+    let tx = job.post_tx.unwrap_or_default();
+    let value = json!({
+        "task": id.to_string(), "scan_cid": cid, "scan_id": job.id, "duplicate": submitted.duplicate,
+        "bounty": bounty.to_string(), "predicted": diagnosis, "confidence_bps": prediction.confidence_bps,
+        "min_reputation": task.minReputation, "earns_reputation": earns,
+        "fill_deadline": task.fillDeadline.to::<u64>(), "tx": tx,
+        "model": {
+            "encrypted": true, "class": class, "confidence": f64::from(prediction.confidence_bps) / 10_000.0,
+            "model_id": prediction.model_id, "encrypted_ms": prediction.encrypted_ms,
+        },
+    });
+    emit(global.json, &value, || {
+        let again = if submitted.duplicate { " (this image was submitted before: its task)" } else { "" };
+        format!(
+            "posted task {id}{again}: {diagnosis} at {confidence} (on the encrypted scan), bounty {} tUSD, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
+            units(U256::from(bounty), TOKEN_DECIMALS),
+            task.seats,
+            task.quorum,
+            task.minReputation,
             if earns { "earns reputation" } else { "earns no reputation" }
         )
     });
