@@ -78,6 +78,9 @@ pub struct NodeConfig {
     /// The built doctors' page (`web/dist`), served at `/` when set.
     #[serde(default)]
     pub web_dir: Option<PathBuf>,
+    /// A folder watched for scans (a second intake beside the API); none when absent.
+    #[serde(default)]
+    pub inbox_dir: Option<PathBuf>,
     /// Largest scan upload in bytes.
     #[serde(default = "default_max_scan_bytes")]
     pub max_scan_bytes: usize,
@@ -238,6 +241,7 @@ impl NodeConfig {
             listen,
             api_token_env: None,
             web_dir: None,
+            inbox_dir: None,
             max_scan_bytes: default_max_scan_bytes(),
             poll_ms: 250,
             chain: ChainConfig {
@@ -285,9 +289,14 @@ impl NodeConfig {
         at(&mut self.chain.deployment);
         at(&mut self.wallet.keystore);
         at(&mut self.inference.model);
-        for p in [&mut self.web_dir, &mut self.store.embedded_dir, &mut self.inference.key_dir]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.web_dir,
+            &mut self.inbox_dir,
+            &mut self.store.embedded_dir,
+            &mut self.inference.key_dir,
+        ]
+        .into_iter()
+        .flatten()
         {
             at(p);
         }

@@ -13,6 +13,7 @@ pub mod agent;
 pub mod config;
 pub mod db;
 pub mod hospital;
+pub mod inbox;
 pub mod intake;
 pub mod jobs;
 pub mod node;

@@ -162,6 +162,12 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
     let until = stopped(rx.clone());
     tasks.push(tokio::spawn(async move { jobs.run_jobs(poll, until).await }));
 
+    if let Some(inbox) = config.inbox_dir.clone() {
+        let intake = hospital.clone();
+        let until = stopped(rx.clone());
+        tasks.push(tokio::spawn(async move { watch_inbox(intake, inbox, poll, until).await }));
+    }
+
     let watcher = hospital.clone();
     let until = stopped(rx.clone());
     tasks.push(tokio::spawn(async move { watch_chain(watcher, agent, poll, until).await }));
@@ -175,6 +181,25 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
     }));
     info!(target: TARGET, %addr, "hospital node listening");
     Ok(RunningNode { addr, hospital, stop, tasks })
+}
+
+/// Polls the inbox folder until shutdown; a failed pass leaves its files for the next one.
+async fn watch_inbox(
+    hospital: Hospital,
+    dir: std::path::PathBuf,
+    poll: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        if let Err(error) = crate::inbox::scan_inbox(&hospital, &dir).await {
+            warn!(target: TARGET, %error, inbox = %dir.display(), "inbox pass failed; retrying");
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
 }
 
 /// The watcher loop: process confirmed blocks (keys, outcomes), write reports for tasks that

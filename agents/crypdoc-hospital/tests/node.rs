@@ -173,3 +173,50 @@ async fn intake_needs_the_token_when_one_is_configured() {
     assert_eq!(ok.status().as_u16(), 202);
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_folder_is_a_second_intake_that_loses_nothing() {
+    let chain = Chain::start(0).await;
+    let inbox = chain.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let config =
+        NodeConfig::load(&chain.write_config("inbox", &format!("inbox_dir = \"{}\"", inbox.display()), ""))
+            .unwrap();
+    let hospital = open_hospital(&config, chain.hospital.clone()).await.unwrap();
+    std::fs::write(inbox.join("a.jpg"), sample("no/no6.jpg")).unwrap();
+    std::fs::write(inbox.join("same-again.jpg"), sample("no/no6.jpg")).unwrap();
+    std::fs::write(inbox.join("notes.txt"), b"not a scan").unwrap();
+    std::fs::write(inbox.join("b.jpg.part"), b"still being written").unwrap();
+
+    let report = crypdoc_hospital::inbox::scan_inbox(&hospital, &inbox).await.unwrap();
+    assert_eq!(report.accepted.len(), 2);
+    assert_eq!(report.accepted[0].1.scan_id, report.accepted[1].1.scan_id, "same bytes, same job");
+    assert!(report.accepted[1].1.duplicate);
+    assert_eq!(report.refused.len(), 1);
+    assert!(report.refused[0].1.contains("not a JPEG or PNG"), "{:?}", report.refused);
+    let why = std::fs::read_to_string(inbox.join("refused/notes.txt.why.txt")).unwrap();
+    assert!(why.contains("not a JPEG or PNG"));
+    // The partial file is left for its writer; nothing else remains at the top.
+    let left: Vec<String> = std::fs::read_dir(&inbox)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["b.jpg.part".to_owned()]);
+    assert_eq!(hospital.jobs().list().await.unwrap().len(), 1);
+
+    // Run as part of the node: a dropped file becomes a posted task.
+    let node = start(&config, hospital).await.unwrap();
+    std::fs::write(inbox.join("c.jpg"), sample("yes/y9.jpg")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let jobs = node.hospital.jobs().list().await.unwrap();
+        if jobs.len() == 2 && jobs.iter().all(|j| j.state == crypdoc_hospital::JobState::Posted) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the inbox scan was not posted: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    node.shutdown().await;
+}
