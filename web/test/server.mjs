@@ -3,7 +3,8 @@
 //   GET /deployment.json   {"chainId","rpcUrl","market","registry","reputation","stablecoin","startBlock","gateway"}
 //   GET /ipfs/{cid}        the raw sealed-scan bytes (application/octet-stream),
 //                          404 {"error","message"} when unknown
-// Swap it for the node by pointing the browser at the node instead. Command line: serve.mjs.
+// Swap it for the node by pointing the browser at the node instead (the e2e test does, when its
+// chain is the Rust CLI: `crypdoc hospital run --web-dir web/dist`). Command line: serve.mjs.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve, sep } from "node:path";
