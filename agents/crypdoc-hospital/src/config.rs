@@ -99,6 +99,69 @@ pub struct NodeConfig {
     /// What tasks ask and pay.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// The anonymised diagnosis dataset sold on Ocean Protocol (absent: no dataset).
+    #[serde(default)]
+    pub datasets: Option<DatasetsConfig>,
+}
+
+/// Where `crypdoc dev up` and `crypdoc dataset deploy-ocean` write Ocean's address file, in the
+/// state folder; [`NodeConfig::dev`] publishes datasets when it exists.
+pub const DEV_OCEAN_FILE: &str = "ocean-addresses.json";
+
+/// The `[datasets]` section: one record (month of the final diagnosis, diagnosis, code set) per
+/// resolved task, released k-anonymously as an Ocean dataset that this node serves as Provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetsConfig {
+    /// Every published (month, diagnosis) group holds at least this many records.
+    #[serde(default = "default_k")]
+    pub k: u32,
+    /// Price of one datatoken in base-token units, as a decimal (`"10"`, `"2.5"`).
+    #[serde(default = "default_price")]
+    pub price: String,
+    /// The token the datatoken is priced in (default: the deployment's stablecoin).
+    #[serde(default)]
+    pub base_token: Option<Address>,
+    /// Ocean's address file (`crypdoc dev up` writes one; on a real network, Ocean's own).
+    pub ocean: PathBuf,
+    /// The network entry of the address file.
+    #[serde(default = "default_network")]
+    pub network: String,
+    /// The node's URL as researchers reach it; the DDO's `serviceEndpoint` is this plus
+    /// `/ocean`, where the Provider routes are mounted (default: `http://` + the bound address).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The hospital's name, the dataset's author.
+    #[serde(default = "default_author")]
+    pub author: String,
+}
+
+impl DatasetsConfig {
+    /// Defaults with Ocean's address file at `ocean`.
+    pub fn with_ocean(ocean: PathBuf) -> Self {
+        Self {
+            k: default_k(),
+            price: default_price(),
+            base_token: None,
+            ocean,
+            network: default_network(),
+            public_url: None,
+            author: default_author(),
+        }
+    }
+}
+
+const fn default_k() -> u32 {
+    crypdoc_ocean::DEFAULT_K
+}
+fn default_price() -> String {
+    "10".into()
+}
+fn default_network() -> String {
+    crypdoc_ocean::deploy::DEV_NETWORK.into()
+}
+fn default_author() -> String {
+    "CrypDoc hospital".into()
 }
 
 /// The chain and the deployment on it.
@@ -234,7 +297,8 @@ pub fn parse_token_amount(text: &str, decimals: u8) -> Result<u128, ConfigError>
 impl NodeConfig {
     /// The dev chain's node, laid out as the `crypdoc` command line keeps its state under
     /// `state_dir` (deployment file, `hospital` keystore, embedded store, scan keys, FHE keys), so
-    /// the node and the CLI on one machine share them. Policy and limits are the defaults.
+    /// the node and the CLI on one machine share them. Policy and limits are the defaults; the
+    /// dataset is published (default `[datasets]`) when Ocean's address file is in `state_dir`.
     pub fn dev(state_dir: &Path, rpc_url: &str, chain_id: u64, model: &Path, listen: SocketAddr) -> Self {
         Self {
             state_dir: state_dir.to_owned(),
@@ -258,6 +322,9 @@ impl NodeConfig {
             store: StoreConfig::default(),
             inference: InferenceConfig { model: model.to_owned(), key_dir: None, worker: None },
             policy: PolicyConfig::default(),
+            datasets: Some(state_dir.join(DEV_OCEAN_FILE))
+                .filter(|p| p.exists())
+                .map(DatasetsConfig::with_ocean),
         }
     }
 
@@ -270,6 +337,9 @@ impl NodeConfig {
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         config.resolve(base);
         config.policy()?;
+        if config.datasets.as_ref().is_some_and(|d| d.k == 0) {
+            return Err(ConfigError::Invalid("datasets.k must be at least 1".into()));
+        }
         if !config.listen.ip().is_loopback() && config.api_token_env.is_none() {
             return Err(ConfigError::Invalid(format!(
                 "listen = {} is not a loopback address: set api_token_env so intake needs a token",
@@ -299,6 +369,9 @@ impl NodeConfig {
         .flatten()
         {
             at(p);
+        }
+        if let Some(datasets) = &mut self.datasets {
+            at(&mut datasets.ocean);
         }
     }
 

@@ -7,10 +7,13 @@
 //!   confirmed head, detecting reorgs by block hash: it releases the scan key to each doctor who
 //!   claims a seat, finalizes tasks when due and writes the patient's report ([`report`]).
 //! - [`server`]: the HTTP API (intake, status, reports, ciphertext gateway, the doctors' page).
+//! - [`datasets`]: one anonymised record per resolved task, released k-anonymously as an Ocean
+//!   dataset that the node publishes and serves as its Provider.
 //! - [`config`]: the node's TOML configuration; [`node`] wires everything into one service.
 
 pub mod agent;
 pub mod config;
+pub mod datasets;
 pub mod db;
 pub mod hospital;
 pub mod inbox;

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use crate::{
     config::{ConfigError, NodeConfig},
+    datasets::{DatasetError, NodeDatasets},
     server::{router, serve, ServerOptions},
     Hospital, HospitalAgent, HospitalError, Inference,
 };
@@ -61,6 +62,9 @@ pub enum NodeError {
     /// A part of the node failed.
     #[error(transparent)]
     Hospital(#[from] HospitalError),
+    /// The dataset (Ocean) part could not start.
+    #[error("datasets: {0}")]
+    Datasets(#[from] DatasetError),
 }
 
 /// A started node: its HTTP address and the handles to stop it.
@@ -70,6 +74,8 @@ pub struct RunningNode {
     pub addr: SocketAddr,
     /// The hospital (for in-process callers such as the demo).
     pub hospital: Hospital,
+    /// The dataset publisher and Provider, when `[datasets]` is configured.
+    pub datasets: Option<NodeDatasets>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -149,11 +155,18 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
         &config.state_dir.join("hospital.sqlite"),
     )?
     .with_confirmations(config.confirmations());
+    // The dataset's ledger, publisher and Provider routes (before anything runs: a bad Ocean
+    // set-up stops the start).
+    let datasets = match &config.datasets {
+        Some(datasets) => Some(NodeDatasets::open(config, datasets, &hospital, addr).await?),
+        None => None,
+    };
     let options = ServerOptions {
         max_scan_bytes: config.max_scan_bytes,
         intake_token: config.api_token_env.as_ref().and_then(|name| std::env::var(name).ok()),
         web_dir: config.web_dir.clone(),
         public_rpc_url: config.chain.public_rpc_url.clone().unwrap_or_else(|| config.chain.rpc_url.clone()),
+        ocean: datasets.as_ref().map(NodeDatasets::router),
     };
     let (stop, rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -172,6 +185,12 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
     let until = stopped(rx.clone());
     tasks.push(tokio::spawn(async move { watch_chain(watcher, agent, poll, until).await }));
 
+    if let Some(datasets) = datasets.clone() {
+        let publisher = hospital.clone();
+        let until = stopped(rx.clone());
+        tasks.push(tokio::spawn(async move { datasets.run(publisher, poll, until).await }));
+    }
+
     let app = router(hospital.clone(), options);
     let until = stopped(rx);
     tasks.push(tokio::spawn(async move {
@@ -180,7 +199,7 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
         }
     }));
     info!(target: TARGET, %addr, "hospital node listening");
-    Ok(RunningNode { addr, hospital, stop, tasks })
+    Ok(RunningNode { addr, hospital, datasets, stop, tasks })
 }
 
 /// Polls the inbox folder until shutdown; a failed pass leaves its files for the next one.

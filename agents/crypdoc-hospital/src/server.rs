@@ -9,6 +9,7 @@
 //! | `GET /ipfs/{cid}` | the stored ciphertext |
 //! | `GET /deployment.json` | chain id, RPC URL, contract addresses, gateway for the page |
 //! | `GET /healthz`, `GET /metrics` | liveness and Prometheus counters |
+//! | `/ocean/...` | the dataset's Provider routes (ocean-node's API subset), when datasets are on |
 //! | `GET /`, other paths | the built page (`web/dist`) |
 
 use axum::{
@@ -43,6 +44,8 @@ pub struct ServerOptions {
     pub web_dir: Option<PathBuf>,
     /// The RPC URL the page's wallet reads through.
     pub public_rpc_url: String,
+    /// The dataset's Provider routes, mounted under [`crate::datasets::OCEAN_PATH`].
+    pub ocean: Option<Router>,
 }
 
 #[derive(Debug, Default)]
@@ -95,8 +98,9 @@ impl From<HospitalError> for ApiError {
 /// The router over `hospital`.
 pub fn router(hospital: Hospital, options: ServerOptions) -> Router {
     let limit = options.max_scan_bytes;
+    let ocean = options.ocean.clone();
     let state = AppState { hospital, options: Arc::new(options), counters: Arc::default() };
-    Router::new()
+    let app = Router::new()
         .route("/v1/scans", post(submit).get(list).layer(DefaultBodyLimit::max(limit)))
         .route("/v1/scans/{id}", get(show))
         .route("/v1/scans/{id}/report", get(report_html))
@@ -106,7 +110,11 @@ pub fn router(hospital: Hospital, options: ServerOptions) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .fallback(get(page))
-        .with_state(state)
+        .with_state(state);
+    match ocean {
+        Some(provider) => app.nest(crate::datasets::OCEAN_PATH, provider),
+        None => app,
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight are answered.

@@ -91,6 +91,10 @@ fn a_doctor_journey_with_salt_recovery() {
     for name in ["admin", "hospital", "doctor1", "doctor5", "researcher"] {
         assert!(accounts[name].is_string(), "dev up created {name}");
     }
+    // Ocean's contracts came up with the chain: the researcher's commands work at once.
+    assert!(up["ocean"]["file"].as_str().unwrap().ends_with("ocean-addresses.json"));
+    let datasets = cli.json(&["dataset", "list", "-a", "researcher"]);
+    assert_eq!(datasets["datasets"].as_array().map(Vec::len), Some(0));
 
     cli.json(&["doctor", "set-key", "-a", "doctor1"]);
     let scan = sample("yes/y9.jpg");

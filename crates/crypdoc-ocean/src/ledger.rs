@@ -384,6 +384,11 @@ impl DatasetLedger {
         Ok(true)
     }
 
+    /// Whether a record was added under `key` (waiting or released).
+    pub fn contains(&self, key: &str) -> bool {
+        self.state.keys.contains(key)
+    }
+
     /// Months whose waiting records may all be released now.
     fn releasable_months(&self) -> BTreeSet<Month> {
         let k = self.state.k as usize;
@@ -624,6 +629,7 @@ mod tests {
         assert!(l.add("31337:0xmarket:7", rec("2026-01", 1)).unwrap());
         assert!(!l.add("31337:0xmarket:7", rec("2026-01", 1)).unwrap());
         assert_eq!(l.waiting(), 1);
+        assert!(l.contains("31337:0xmarket:7") && !l.contains("31337:0xmarket:8"));
         let renamed = Record::new(month("2026-01"), "binary", 1, "glioma").unwrap();
         assert!(matches!(l.add("other", renamed), Err(LedgerError::NameConflict { .. })));
     }

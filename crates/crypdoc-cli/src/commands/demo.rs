@@ -7,6 +7,11 @@
 //! by the hospital's agent node, commit-reveal with wallet-derived salts, payouts and
 //! reputation (the task meets the market's reputation minimums: 5 seats, a bounty above the
 //! stablecoin's minimum, an hour's commit window). Only the doctors' readings are simulated.
+//!
+//! It ends with the dataset: Ocean's contracts deployed beside the market, the finalized task's
+//! record waiting in the node's ledger for k-anonymity (the node's default k = 5), then, with the
+//! demo's k (`--dataset-k`, default 1), published by the node as an Ocean asset, bought by a
+//! researcher wallet and downloaded through the node's Provider routes.
 
 use alloy::{
     primitives::{keccak256, utils::parse_units, U256},
@@ -23,7 +28,8 @@ use crypdoc_contracts::{
 };
 use crypdoc_doctor::{Doctor, SaltStore};
 use crypdoc_hospital::{
-    config::NodeConfig,
+    config::{NodeConfig, DEV_OCEAN_FILE},
+    datasets::NodeDatasets,
     node::{open_hospital, start},
     Hospital, Job, JobState,
 };
@@ -34,7 +40,7 @@ use std::{path::PathBuf, time::Instant};
 
 use crate::{
     args::GlobalArgs,
-    commands::{dev::DEV_DOCTORS, store::open_store_at, task::TOKEN_DECIMALS},
+    commands::{dataset::deploy_dev_ocean, dev::DEV_DOCTORS, store::open_store_at, task::TOKEN_DECIMALS},
     output::{emit, units},
 };
 
@@ -50,6 +56,10 @@ pub(crate) struct DemoArgs {
     /// of them and the other diagnosis for the fifth.
     #[arg(long, value_delimiter = ',')]
     votes: Vec<String>,
+    /// The dataset's k for the demo: the node starts with its default (5), where one finalized
+    /// task's record waits, then the demo lowers it to this so the record is published.
+    #[arg(long, default_value_t = 1)]
+    dataset_k: u32,
 }
 
 fn step(json: bool, started: Instant, text: &str) {
@@ -94,7 +104,7 @@ impl DemoArgs {
         let deployment = deploy_as(&provider, deployer.address(), true).await?;
         step(json_out, started, &format!("anvil at {url}; market {} deployed", deployment.market));
 
-        let admin = MarketClient::connect(&url, deployer, deployment.clone()).await?;
+        let admin = MarketClient::connect(&url, deployer.clone(), deployment.clone()).await?;
         let token = admin.token(None)?;
         let unit =
             |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), TOKEN_DECIMALS)?.into()) };
@@ -105,6 +115,16 @@ impl DemoArgs {
         }
         std::fs::create_dir_all(&dir)?;
         deployment.save(&dir.join("deployment.json"))?;
+        // Ocean's own contracts beside the market: with their address file in its state folder,
+        // the node publishes the dataset and serves it as Provider.
+        let ocean =
+            deploy_dev_ocean(&url, deployer, &dir.join(DEV_OCEAN_FILE), crypdoc_ocean::deploy::DEV_NETWORK)
+                .await?;
+        step(
+            json_out,
+            started,
+            &format!("Ocean v4 contracts deployed (ERC721Factory {})", ocean.erc721_factory),
+        );
         let mut signers = Vec::new();
         for _ in 0..=DEV_DOCTORS.len() {
             let signer = PrivateKeySigner::random();
@@ -251,7 +271,6 @@ impl DemoArgs {
         let report: crypdoc_hospital::report::ReportData = serde_json::from_str(&report)?;
         std::fs::write(dir.join("report.html"), crypdoc_hospital::report::render_html(&report))?;
         std::fs::write(dir.join("report.pdf"), crypdoc_hospital::report::render_pdf(&report))?;
-        node.shutdown().await;
         let view = hospital.task_view(task_id).await?;
         let mut payouts = Vec::new();
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
@@ -281,6 +300,36 @@ impl DemoArgs {
 
         let escrow_left = hospital.token_balance(token, deployment.market).await?;
         let hospital_credit = hospital.credit_of(hospital.address(), token).await?;
+        if !json_out {
+            println!("\npayouts (bounty share + stake back):");
+            for (n, a, c, r) in &payouts {
+                println!("  {n:<8} {a}  {:>10} tUSD  reputation {r}", units(*c, TOKEN_DECIMALS));
+            }
+            println!(
+                "hospital credit (rounding dust) {} tUSD; escrow left {} tUSD\n",
+                units(hospital_credit, TOKEN_DECIMALS),
+                units(escrow_left, TOKEN_DECIMALS)
+            );
+        }
+
+        let datasets = node.datasets.clone().context("the demo node publishes datasets")?;
+        let researcher = PrivateKeySigner::random();
+        provider
+            .raw_request::<_, ()>(
+                "anvil_setBalance".into(),
+                (researcher.address(), unit(1)? * U256::from(10u64).pow(U256::from(14u64))),
+            )
+            .await?;
+        admin.mint_stablecoin(researcher.address(), unit(100)?).await?;
+        let researcher = crypdoc_ocean::Researcher::new(
+            wallet_provider(&url, researcher.clone()).map_err(anyhow::Error::msg)?,
+            researcher,
+            ocean,
+        )
+        .await?;
+        let dataset = dataset_flow(&datasets, &researcher, self.dataset_k, json_out, started).await?;
+        node.shutdown().await;
+
         let value = json!({
             "rpc_url": url,
             "earns_reputation": view.task.earnsReputation,
@@ -302,23 +351,144 @@ impl DemoArgs {
             "doctors": payouts.iter().map(|(n, a, c, r)| json!({ "name": n, "address": a, "paid": c.to_string(), "reputation": r.to_string() })).collect::<Vec<_>>(),
             "hospital_credit": hospital_credit.to_string(),
             "escrow_left": escrow_left.to_string(),
+            "dataset": dataset.json,
             "seconds": started.elapsed().as_secs_f64(),
         });
-        emit(json_out, &value, || {
-            let mut lines = vec![String::new(), "payouts (bounty share + stake back):".to_owned()];
-            lines.extend(payouts.iter().map(|(n, a, c, r)| {
-                format!("  {n:<8} {a}  {:>10} tUSD  reputation {r}", units(*c, TOKEN_DECIMALS))
-            }));
-            lines.push(format!(
-                "hospital credit (rounding dust) {} tUSD; escrow left {} tUSD",
-                units(hospital_credit, TOKEN_DECIMALS),
-                units(escrow_left, TOKEN_DECIMALS)
-            ));
-            lines.join("\n")
-        });
+        emit(json_out, &value, || dataset.text.clone());
         drop(anvil);
         Ok(())
     }
+}
+
+/// What the dataset part of the demo shows at the end.
+struct DatasetOutcome {
+    json: serde_json::Value,
+    text: String,
+}
+
+/// Waits (a minute at most) until `check` holds on the node's dataset status.
+async fn wait_for_dataset(
+    datasets: &NodeDatasets,
+    what: &str,
+    check: impl Fn(&crypdoc_hospital::datasets::DatasetStatus) -> bool,
+) -> anyhow::Result<crypdoc_hospital::datasets::DatasetStatus> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = datasets.status();
+        if check(&status) {
+            return Ok(status);
+        }
+        ensure!(Instant::now() < deadline, "the hospital node did not {what} within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The finalized task's record waiting in the node's ledger, then published with the demo's k,
+/// bought and downloaded by `researcher` through the node.
+async fn dataset_flow(
+    datasets: &NodeDatasets,
+    researcher: &crypdoc_ocean::Researcher,
+    demo_k: u32,
+    json_out: bool,
+    started: Instant,
+) -> anyhow::Result<DatasetOutcome> {
+    let status = wait_for_dataset(datasets, "add the task's dataset record", |s| {
+        !s.waiting.is_empty() || !s.releases.is_empty()
+    })
+    .await?;
+    let node_k = status.k;
+    if let Some(group) = status.waiting.first() {
+        step(
+            json_out,
+            started,
+            &format!(
+                "dataset: the task's record ({}, {} code {} {}) waits in the node's ledger for k-anonymity: its group has {} of k = {node_k} records, nothing published",
+                group.month, group.code_set, group.code, group.diagnosis, group.waiting
+            ),
+        );
+    }
+    datasets.set_k(demo_k)?;
+    let lowered_at = Instant::now();
+    let status = datasets.status();
+    if status.waiting.iter().any(|g| g.missing > 0) {
+        step(
+            json_out,
+            started,
+            &format!("dataset: with --dataset-k {demo_k} the record still waits; nothing to buy"),
+        );
+        return Ok(DatasetOutcome {
+            json: json!({ "k": demo_k, "node_default_k": node_k, "waiting": status.waiting }),
+            text: String::new(),
+        });
+    }
+    let status = wait_for_dataset(datasets, "publish the dataset", |s| !s.releases.is_empty()).await?;
+    let published = status.last_publish.clone().context("the node published a release")?;
+    let did = published.did.clone();
+    step(
+        json_out,
+        started,
+        &format!(
+            "dataset: demo k = {demo_k} (--dataset-k, not the node's default {node_k}; a real node keeps k >= 5): release {} ({} record) published by the node as {did}: data NFT + datatoken + fixed-rate exchange ({} gas), DDO via setMetaData ({} gas), files sealed on the node's store; served {:.0} ms after k was lowered",
+            published.version,
+            published.records,
+            published.create_gas.unwrap_or_default(),
+            published.metadata_gas.unwrap_or_default(),
+            lowered_at.elapsed().as_secs_f64() * 1000.0,
+        ),
+    );
+
+    let purchase = researcher.buy(&did).await?;
+    let p = &purchase.pricing;
+    let d = p.base_decimals;
+    step(
+        json_out,
+        started,
+        &format!(
+            "researcher {} bought 1 datatoken: paid {} {} (price {} + Ocean fee {}), gas {} (approve) + {} (buyDT)",
+            researcher.address(),
+            units(purchase.base_balance.0 - purchase.base_balance.1, d),
+            p.base_symbol,
+            units(p.price - p.ocean_fee - p.market_fee, d),
+            units(p.ocean_fee, d),
+            purchase.approve_gas,
+            purchase.buy_gas,
+        ),
+    );
+    let download = researcher.download(&did, 0, None).await?;
+    let text = String::from_utf8_lossy(&download.bytes).into_owned();
+    step(
+        json_out,
+        started,
+        &format!(
+            "ordered (startOrder, {} gas) and downloaded {} through the node's Provider route (GET /ocean/api/services/download) in {:.1} ms; sha256 {} matches the DDO",
+            download.order_gas,
+            download.file_name,
+            download.latency.as_secs_f64() * 1000.0,
+            download.sha256,
+        ),
+    );
+    let mut lines =
+        vec![format!("downloaded dataset ({}, release {}):", download.file_name, download.release)];
+    lines.extend(text.lines().map(|l| format!("  {l}")));
+    Ok(DatasetOutcome {
+        json: json!({
+            "did": did,
+            "k": demo_k,
+            "node_default_k": node_k,
+            "release": published,
+            "service_endpoint": status.service_endpoint,
+            "purchase": purchase,
+            "download": {
+                "file": download.file_name,
+                "sha256": download.sha256,
+                "order_tx": download.order_tx,
+                "order_gas": download.order_gas,
+                "latency_ms": download.latency.as_secs_f64() * 1000.0,
+                "csv": text,
+            },
+        }),
+        text: lines.join("\n"),
+    })
 }
 
 /// Waits until the node's job `id` reaches `state` (a minute at most).

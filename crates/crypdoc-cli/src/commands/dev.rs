@@ -1,5 +1,6 @@
 //! `crypdoc dev up|down`: a local anvil with the contracts deployed and demo accounts funded
-//! and accredited (`hospital` as a hospital, `doctor1`..`doctor5` as doctors).
+//! and accredited (`hospital` as a hospital, `doctor1`..`doctor5` as doctors), Ocean's contracts
+//! beside them and the `researcher` funded to buy datasets.
 
 use alloy::{
     primitives::{keccak256, utils::parse_units, Address, U256},
@@ -18,7 +19,10 @@ use tracing::info;
 
 use crate::{
     args::GlobalArgs,
-    commands::account::{load_index, store_account},
+    commands::{
+        account::{load_index, store_account},
+        dataset::{default_ocean_path, deploy_dev_ocean},
+    },
     context::{write_atomic, DevnetState, PASSWORD_ENV},
     output::emit,
 };
@@ -44,6 +48,9 @@ pub(crate) struct UpArgs {
     /// Test stablecoins minted to each doctor (for stakes).
     #[arg(long, default_value = "1000")]
     doctor_funds: u64,
+    /// Test stablecoins minted to the researcher (to buy datasets).
+    #[arg(long, default_value = "1000")]
+    researcher_funds: u64,
 }
 
 pub(crate) fn dev_password() -> String {
@@ -124,6 +131,12 @@ impl UpArgs {
             accounts.push((name.to_owned(), address));
         }
 
+        // Ocean v4's own contracts, for the hospital's dataset (`crypdoc dataset ...`).
+        let ocean_path = default_ocean_path(&global.state_dir);
+        let ocean =
+            deploy_dev_ocean(&rpc_url, deployer.clone(), &ocean_path, crypdoc_ocean::deploy::DEV_NETWORK)
+                .await?;
+
         let client = MarketClient::connect(&rpc_url, deployer, deployment.clone()).await?;
         let unit = |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), 6)?.into()) };
         let now = client.chain_time().await?;
@@ -140,12 +153,16 @@ impl UpArgs {
                 let licence = keccak256(format!("CrypDoc dev licence for {name}"));
                 client.accredit(*address, licence, now + 365 * 24 * 3600).await?;
             }
+            if name == "researcher" {
+                client.mint_stablecoin(*address, unit(self.researcher_funds)?).await?;
+            }
         }
 
         let value = json!({
             "rpc_url": rpc_url,
             "anvil_pid": pid,
             "deployment": deployment,
+            "ocean": { "file": ocean_path, "addresses": ocean },
             "accounts": accounts.iter().map(|(n, a)| json!({ "name": n, "address": a })).collect::<Vec<_>>(),
             "password_env": PASSWORD_ENV,
         });
@@ -156,6 +173,12 @@ impl UpArgs {
                 format!("reputation  {}", deployment.reputation),
                 format!("market      {}", deployment.market),
                 format!("stablecoin  {} (tUSD, 6 decimals)", deployment.stablecoin.unwrap_or_default()),
+                format!(
+                    "ocean       ERC721Factory {}, FixedPrice {} (address file {})",
+                    ocean.erc721_factory,
+                    ocean.fixed_price,
+                    ocean_path.display()
+                ),
                 String::new(),
                 format!(
                     "accounts (keystores in {}, password from ${PASSWORD_ENV}, default {DEV_PASSWORD:?}):",
@@ -194,6 +217,7 @@ fn down(global: &GlobalArgs) -> anyhow::Result<()> {
     std::fs::remove_file(DevnetState::path(&global.state_dir)).ok();
     // The chain's state died with it, so its deployment file would only mislead.
     std::fs::remove_file(global.deployment_path()).ok();
+    std::fs::remove_file(default_ocean_path(&global.state_dir)).ok();
     emit(global.json, &json!({ "stopped": stopped, "pid": state.pid }), || match (stopped, state.pid) {
         (true, Some(pid)) => format!("stopped anvil (pid {pid})"),
         (false, Some(pid)) => format!("anvil (pid {pid}) was not running; state cleared"),

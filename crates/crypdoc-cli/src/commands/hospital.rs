@@ -75,6 +75,10 @@ pub(crate) struct RunArgs {
     /// The built doctors' page to serve at `/` (dev configuration).
     #[arg(long, default_value = "web/dist")]
     web_dir: PathBuf,
+    /// The dataset's k (dev configuration, when `dev up` deployed Ocean): every published
+    /// (month, diagnosis) group holds at least this many records.
+    #[arg(long, default_value_t = crypdoc_ocean::DEFAULT_K)]
+    dataset_k: u32,
 }
 
 impl HospitalCommand {
@@ -124,6 +128,10 @@ impl RunArgs {
         );
         config.chain.deployment = global.deployment_path();
         config.web_dir = self.web_dir.join("index.html").is_file().then(|| self.web_dir.clone());
+        if let Some(datasets) = &mut config.datasets {
+            anyhow::ensure!(self.dataset_k > 0, "--dataset-k must be at least 1");
+            datasets.k = self.dataset_k;
+        }
         let hospital = open_hospital(&config, global.signer()?).await?;
         let node = start(&config, hospital).await?;
         eprintln!(
@@ -131,6 +139,15 @@ impl RunArgs {
             node.addr,
             global.state_dir.display()
         );
+        if let Some(datasets) = &node.datasets {
+            let status = datasets.status();
+            eprintln!(
+                "dataset: k = {}, {} releases, Provider at {}",
+                status.k,
+                status.releases.len(),
+                status.service_endpoint
+            );
+        }
         crypdoc_inference::shutdown_signal().await;
         node.shutdown().await;
         Ok(())
