@@ -81,6 +81,11 @@ pub struct Submitted {
     pub duplicate: bool,
 }
 
+/// The states the evaluation loop moves jobs out of (up to sealed and stored).
+const EVALUATION_STATES: &[JobState] = &[JobState::Received, JobState::Evaluated];
+/// The states the posting loop moves jobs out of (up to posted).
+const POSTING_STATES: &[JobState] = &[JobState::Sealed, JobState::Posting];
+
 /// Where a restart test may stop the node: after the named job state was recorded (or `sent`:
 /// after the post transaction was mined but before it was recorded), the job logs
 /// `paused after POINT` and goes no further until the process is killed
@@ -160,6 +165,7 @@ pub struct Hospital {
     inference: Arc<Inference>,
     policy: TaskPolicy,
     wake: Arc<Notify>,
+    wake_posting: Arc<Notify>,
     token_decimals: u8,
     token_symbol: String,
     model_name: String,
@@ -188,6 +194,7 @@ impl Hospital {
             inference: Arc::new(inference),
             policy,
             wake: Arc::new(Notify::new()),
+            wake_posting: Arc::new(Notify::new()),
             token_decimals: 6,
             token_symbol: "tUSD".into(),
             model_name: "classifier".into(),
@@ -264,14 +271,19 @@ impl Hospital {
     /// Drives every job that is not yet posted as far as it goes. Returns how many jobs moved
     /// and the first error (the others still ran).
     pub async fn process_pending(&self) -> Result<usize, HospitalError> {
-        let pending = self
-            .jobs
-            .in_states(&[JobState::Received, JobState::Evaluated, JobState::Sealed, JobState::Posting])
-            .await?;
+        let evaluated = self.process_states(EVALUATION_STATES).await;
+        let posted = self.process_states(POSTING_STATES).await;
+        Ok(evaluated? + posted?)
+    }
+
+    /// Advances every job in one of `states`, oldest first, no further than the last of them
+    /// allows; returns how many moved, or the first error (the others still ran).
+    async fn process_states(&self, states: &[JobState]) -> Result<usize, HospitalError> {
+        let pending = self.jobs.in_states(states).await?;
         let mut moved = 0;
         let mut first_error = None;
         for job in pending {
-            match self.advance(job).await {
+            match self.advance_within(job, states).await {
                 Ok(true) => moved += 1,
                 Ok(false) => {}
                 Err(error) => {
@@ -298,12 +310,38 @@ impl Hospital {
     }
 
     /// Waits for work (a submission or `poll`), processes it, backs off after errors, until
-    /// `shutdown` resolves. A job interrupted by the shutdown resumes on the next start.
+    /// `shutdown` resolves. Evaluation and posting run as two loops, so the next scan is
+    /// evaluated while the previous one's transactions wait for their blocks. A job interrupted
+    /// by the shutdown resumes on the next start.
     pub async fn run_jobs(&self, poll: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            while !*rx.borrow_and_update() {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let evaluate = self.job_loop(EVALUATION_STATES, &self.wake, poll, until(stopped.clone()));
+        let post = self.job_loop(POSTING_STATES, &self.wake_posting, poll, until(stopped));
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        tokio::join!(evaluate, post, signal);
+    }
+
+    async fn job_loop(
+        &self,
+        states: &[JobState],
+        wake: &Notify,
+        poll: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
         tokio::pin!(shutdown);
         let mut backoff = poll;
         loop {
-            let delay = match self.process_pending().await {
+            let delay = match self.process_states(states).await {
                 Ok(_) => {
                     backoff = poll;
                     poll
@@ -315,7 +353,7 @@ impl Hospital {
             };
             tokio::select! {
                 () = &mut shutdown => return,
-                () = self.wake.notified() => {}
+                () = wake.notified() => {}
                 () = tokio::time::sleep(delay) => {}
             }
         }
@@ -323,7 +361,16 @@ impl Hospital {
 
     /// Moves one job from its state to posted; `Ok(false)` when it has to wait (a post
     /// transaction of this wallet is still pending).
-    async fn advance(&self, mut job: Job) -> Result<bool, HospitalError> {
+    async fn advance(&self, job: Job) -> Result<bool, HospitalError> {
+        self.advance_within(
+            job,
+            &[JobState::Received, JobState::Evaluated, JobState::Sealed, JobState::Posting],
+        )
+        .await
+    }
+
+    /// Like [`Self::advance`], stopping once the job leaves `states`.
+    async fn advance_within(&self, mut job: Job, states: &[JobState]) -> Result<bool, HospitalError> {
         if job.state == JobState::Received && pause_requested("received") {
             eprintln!("paused after received");
             std::future::pending::<()>().await;
@@ -362,6 +409,12 @@ impl Hospital {
                 // A restart test kills the process here (SIGKILL); until then the job goes no further.
                 eprintln!("paused after {}", next.state);
                 std::future::pending::<()>().await;
+            }
+            if next.state == JobState::Sealed {
+                self.wake_posting.notify_one();
+            }
+            if !states.contains(&next.state) {
+                return Ok(true);
             }
             job = next;
         }
