@@ -263,9 +263,10 @@ impl Hospital {
         self.intake_dir.join(format!("{id}.img"))
     }
 
-    /// Wakes the job loop (after a submission, or for tests).
+    /// Wakes both job loops (after an operator fixed what a waiting job reported).
     pub fn wake(&self) {
         self.wake.notify_one();
+        self.wake_posting.notify_one();
     }
 
     /// Drives every job that is not yet posted as far as it goes. Returns how many jobs moved
@@ -283,11 +284,18 @@ impl Hospital {
         let mut moved = 0;
         let mut first_error = None;
         for job in pending {
+            let id = job.id.clone();
             match self.advance_within(job, states).await {
                 Ok(true) => moved += 1,
                 Ok(false) => {}
-                Err(error) => {
+                Err(error) if error.is_retryable() => {
                     warn!(target: TARGET, %error, "job step failed; it stays where it was and is retried");
+                    first_error.get_or_insert(error);
+                }
+                Err(error) => {
+                    // Nothing is dropped: the job keeps its state and shows why it waits.
+                    tracing::error!(target: TARGET, scan_id = %id, %error, "job cannot go on until this is fixed; retried every minute");
+                    self.jobs.record_error(&id, &error.to_string()).await?;
                     first_error.get_or_insert(error);
                 }
             }
@@ -346,8 +354,9 @@ impl Hospital {
                     backoff = poll;
                     poll
                 }
-                Err(_) => {
-                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                Err(error) => {
+                    let ceiling = Duration::from_secs(60);
+                    backoff = if error.is_retryable() { (backoff * 2).min(ceiling) } else { ceiling };
                     backoff
                 }
             };

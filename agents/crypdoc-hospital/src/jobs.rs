@@ -286,7 +286,7 @@ impl JobStore {
         let (id, p) = (id.to_owned(), p.clone());
         self.update(move |conn| {
             conn.execute(
-                "UPDATE scans SET state = 'evaluated', predicted_class = ?2, label = ?3, confidence_bps = ?4, \
+                "UPDATE scans SET state = 'evaluated', error = NULL, predicted_class = ?2, label = ?3, confidence_bps = ?4, \
                  model_id = ?5, encrypted_ms = ?6, updated_at = ?7 WHERE id = ?1 AND state = 'received'",
                 params![id, p.class, p.label, p.confidence_bps, p.model_id, p.encrypted_ms, now()],
             )
@@ -299,7 +299,7 @@ impl JobStore {
         let (id, cid) = (id.to_owned(), cid.to_owned());
         self.update(move |conn| {
             conn.execute(
-                "UPDATE scans SET state = 'sealed', scan_cid = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'evaluated'",
+                "UPDATE scans SET state = 'sealed', error = NULL, scan_cid = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'evaluated'",
                 params![id, cid, now()],
             )
         })
@@ -312,7 +312,7 @@ impl JobStore {
         let id = id.to_owned();
         self.update(move |conn| {
             conn.execute(
-                "UPDATE scans SET state = 'posting', bounty = ?2, intent_block = ?3, updated_at = ?4 \
+                "UPDATE scans SET state = 'posting', error = NULL, bounty = ?2, intent_block = ?3, updated_at = ?4 \
                  WHERE id = ?1 AND state = 'sealed'",
                 params![id, bounty.to_string(), block, now()],
             )
@@ -325,7 +325,7 @@ impl JobStore {
         let (id, task_id, tx) = (id.to_owned(), task_id.to_owned(), tx.to_owned());
         self.update(move |conn| {
             conn.execute(
-                "UPDATE scans SET state = 'posted', task_id = ?2, post_tx = ?3, updated_at = ?4 \
+                "UPDATE scans SET state = 'posted', error = NULL, task_id = ?2, post_tx = ?3, updated_at = ?4 \
                  WHERE id = ?1 AND state = 'posting'",
                 params![id, task_id, tx, now()],
             )
@@ -376,6 +376,18 @@ impl JobStore {
                 .map(Option::flatten)
             })
             .await
+    }
+
+    /// Records why the job cannot go on, leaving its state as it is (cleared by the next step).
+    pub async fn record_error(&self, id: &str, error: &str) -> Result<(), HospitalError> {
+        let (id, error) = (id.to_owned(), error.to_owned());
+        self.update(move |conn| {
+            conn.execute(
+                "UPDATE scans SET error = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, error, now()],
+            )
+        })
+        .await
     }
 
     /// Marks the job failed with `error`.

@@ -103,6 +103,22 @@ pub enum HospitalError {
 }
 
 impl HospitalError {
+    /// Whether the step can succeed later as it is (the chain, the store or the disk was
+    /// briefly unavailable); otherwise the job waits for someone to act (accredit or fund the
+    /// hospital, fix the configuration), with the error shown on the job.
+    pub const fn is_retryable(&self) -> bool {
+        match self {
+            Self::Market(error) => error.is_retryable(),
+            Self::Rpc(_)
+            | Self::Logs(_)
+            | Self::Storage(_)
+            | Self::State { .. }
+            | Self::Io { .. }
+            | Self::Join(_) => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn rpc(error: alloy::transports::TransportError) -> Self {
         Self::Rpc(error)
     }

@@ -220,3 +220,47 @@ async fn the_inbox_folder_is_a_second_intake_that_loses_nothing() {
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_post_waits_with_its_reason_and_goes_on_once_fixed() {
+    let chain = Chain::start(0).await;
+    let config = NodeConfig::load(&chain.write_config("refused", "", "")).unwrap();
+    // The hospital's accreditation is revoked: the chain would refuse its post.
+    let registry = chain.admin.registry();
+    registry.revoke(chain.hospital_address()).send().await.unwrap().get_receipt().await.unwrap();
+    let node = start(&config, open_hospital(&config, chain.hospital.clone()).await.unwrap()).await.unwrap();
+    let id = node.hospital.submit(&sample("yes/y2.jpg")).await.unwrap().scan_id;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let job = loop {
+        let job = node.hospital.jobs().get(&id).await.unwrap().unwrap();
+        if job.error.is_some() {
+            break job;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reason recorded: {job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(job.state, crypdoc_hospital::JobState::Posting, "kept, not dropped");
+    assert!(job.error.as_deref().unwrap().contains("hospital accredit"), "{job:?}");
+    assert_eq!(chain.admin.task_count().await.unwrap(), U256::ZERO);
+
+    // Accredited again: the job goes on, without waiting for its minute.
+    let now = chain.admin.chain_time().await.unwrap();
+    chain
+        .admin
+        .accredit_hospital(chain.hospital_address(), alloy::primitives::keccak256(b"again"), now + 86_400)
+        .await
+        .unwrap();
+    node.hospital.wake();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let job = node.hospital.jobs().get(&id).await.unwrap().unwrap();
+        if job.state == crypdoc_hospital::JobState::Posted {
+            assert_eq!(job.error, None);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job did not go on: {job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(chain.admin.task_count().await.unwrap(), U256::from(1));
+    node.shutdown().await;
+}

@@ -66,6 +66,13 @@ pub fn free_port() -> Result<u16, DevnetError> {
     Ok(listener.local_addr().map_err(DevnetError::NoPort)?.port())
 }
 
+/// The port of anvil's `Listening on 127.0.0.1:PORT` line in `log`, once it is there.
+fn listening_port(log: &Path) -> Option<u16> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("Listening on ")?.rsplit(':').next()?.trim().parse().ok())
+}
+
 /// A running anvil.
 #[derive(Debug)]
 pub struct Anvil {
@@ -75,11 +82,14 @@ pub struct Anvil {
 }
 
 impl Anvil {
-    /// Starts anvil on a free port, logging to `log`. With `kill_on_drop` false the process
-    /// outlives this handle (what `crypdoc dev up` wants); call [`Anvil::detach`] then.
+    /// Starts anvil on a port it picks itself (read back from its log: choosing a free port
+    /// first and passing it races with every other process that binds one meanwhile, and two
+    /// parallel tests could end up sharing one anvil), logging to `log`. With `kill_on_drop`
+    /// false the process outlives this handle (what `crypdoc dev up` wants); call
+    /// [`Anvil::detach`] then.
     pub fn spawn(log: &Path, kill_on_drop: bool) -> Result<Self, DevnetError> {
         let binary = find_anvil()?;
-        let port = free_port()?;
+        let port = 0;
         let log_file = std::fs::File::create(log)
             .map_err(|source| DevnetError::Spawn { binary: log.to_owned(), source })?;
         let err_file =
@@ -105,7 +115,10 @@ impl Anvil {
             if exited {
                 break;
             }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if self.port == 0 {
+                self.port = listening_port(log).unwrap_or(0);
+            }
+            if self.port != 0 && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));

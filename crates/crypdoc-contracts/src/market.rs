@@ -134,6 +134,15 @@ pub struct MarketLimits {
     pub fill_window_secs: u64,
 }
 
+impl MarketError {
+    /// Whether trying again later can succeed without anyone changing anything: the endpoint
+    /// or the transport failed. A contract's refusal, a wrong chain or a missing deployment
+    /// needs someone to act first.
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::Call(CallError::Failed(_)))
+    }
+}
+
 /// A task with its phase, seats and votes, as `task show` prints it.
 #[derive(Debug, Clone)]
 pub struct TaskView {
