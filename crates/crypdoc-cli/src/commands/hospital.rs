@@ -8,6 +8,7 @@
 //! `run --once`: one pass of the chain watcher only (release pending keys, record outcomes).
 
 use alloy::primitives::keccak256;
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use crypdoc_hospital::{
     config::NodeConfig,
@@ -72,6 +73,10 @@ pub(crate) struct RunArgs {
     /// The classifier (dev configuration).
     #[arg(long, default_value = "models/br35h-mlp.json")]
     model: PathBuf,
+    /// Reputation tiers of the pricing policy as `BOUNTY:REPUTATION,...` in whole tokens (dev
+    /// configuration; default 0:0,120:2,170:5).
+    #[arg(long)]
+    reputation_tiers: Option<String>,
     /// The built doctors' page to serve at `/` (dev configuration).
     #[arg(long, default_value = "web/dist")]
     web_dir: PathBuf,
@@ -128,6 +133,23 @@ impl RunArgs {
         );
         config.chain.deployment = global.deployment_path();
         config.web_dir = self.web_dir.join("index.html").is_file().then(|| self.web_dir.clone());
+        if let Some(tiers) = &self.reputation_tiers {
+            config.policy.reputation_tiers = tiers
+                .split(',')
+                .map(|tier| {
+                    let (bounty, reputation) = tier.split_once(':').with_context(|| {
+                        format!("reputation tier {tier:?} is not BOUNTY:REPUTATION (e.g. 120:2)")
+                    })?;
+                    let reputation = reputation
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("{reputation:?} is not a reputation count"))?;
+                    Ok((bounty.trim().to_owned(), reputation))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            // Checked now rather than when the first scan is priced.
+            config.policy()?;
+        }
         if let Some(datasets) = &mut config.datasets {
             anyhow::ensure!(self.dataset_k > 0, "--dataset-k must be at least 1");
             datasets.k = self.dataset_k;
