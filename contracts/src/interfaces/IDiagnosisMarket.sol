@@ -111,6 +111,7 @@ interface IDiagnosisMarket {
     // ---------------------------------------------------------------- errors
 
     /// @notice No task has this id.
+    /// @param taskId The id that was asked for.
     error UnknownTask(uint256 taskId);
     /// @notice The task is not in the phase that the call needs.
     /// @param taskId The task.
@@ -118,25 +119,41 @@ interface IDiagnosisMarket {
     /// @param actual The phase the task is in.
     error WrongPhase(uint256 taskId, Phase expected, Phase actual);
     /// @notice The token is not allow-listed for bounties.
+    /// @param token The token that was asked for.
     error TokenNotAllowed(address token);
     /// @notice The token delivered less than was transferred (fee on transfer or rebasing), for
     /// a bounty or a stake.
+    /// @param token The token.
+    /// @param expected The amount transferred.
+    /// @param received The amount the market's balance grew by.
     error FeeOnTransferToken(address token, uint256 expected, uint256 received);
     /// @notice A bounty must be positive.
     error ZeroBounty();
     /// @notice The scan CID was empty.
     error EmptyScanCid();
     /// @notice The diagnosis code set must have 2..maxClasses codes.
+    /// @param numClasses The size of the code set that was asked for.
+    /// @param maxClasses The largest allowed (MAX_CLASSES).
     error InvalidClassCount(uint8 numClasses, uint8 maxClasses);
     /// @notice The model's prediction is not a code of the set.
+    /// @param predictedClass The model's predicted class.
+    /// @param numClasses The size of the task's code set.
     error PredictionOutOfRange(uint8 predictedClass, uint8 numClasses);
     /// @notice Confidence is in basis points, at most 10000.
+    /// @param confidenceBps The confidence that was given, in basis points.
     error ConfidenceOutOfRange(uint16 confidenceBps);
     /// @notice Seats must be 1..maxSeats.
+    /// @param seats The number of seats that was asked for.
+    /// @param maxSeats The largest allowed (MAX_SEATS).
     error InvalidSeatCount(uint8 seats, uint8 maxSeats);
     /// @notice Quorum must be at most `seats` and more than half of it.
+    /// @param quorum The quorum that was asked for.
+    /// @param seats The task's number of seats.
     error InvalidQuorum(uint8 quorum, uint8 seats);
     /// @notice Deadlines must satisfy now < commitDeadline < revealDeadline.
+    /// @param commitDeadline The commit deadline that was asked for (unix seconds).
+    /// @param revealDeadline The reveal deadline that was asked for (unix seconds).
+    /// @param nowTimestamp The current block time.
     error InvalidDeadlines(uint40 commitDeadline, uint40 revealDeadline, uint256 nowTimestamp);
     /// @notice A phase may last at most `maxWindow` seconds, so no stake is locked for long.
     /// @param window The window that was asked for, in seconds.
@@ -150,45 +167,85 @@ interface IDiagnosisMarket {
     /// @param maxWindow The longest commit window.
     error ReputationWindowTooLong(uint40 window, uint40 maxWindow);
     /// @notice The doctor is not accredited or has no encryption key.
+    /// @param doctor The caller.
     error DoctorCannotServe(address doctor);
     /// @notice The doctor's reputation is below the task's minimum.
+    /// @param doctor The caller.
+    /// @param reputation The caller's reputation.
+    /// @param required The task's minimum.
     error InsufficientReputation(address doctor, uint256 reputation, uint256 required);
     /// @notice Every seat of the task is taken.
+    /// @param taskId The task.
     error NoFreeSeat(uint256 taskId);
     /// @notice The doctor already holds a seat on this task.
+    /// @param taskId The task.
+    /// @param doctor The caller.
     error AlreadySeated(uint256 taskId, address doctor);
     /// @notice The poster cannot review its own task.
+    /// @param taskId The task.
     error PosterCannotClaim(uint256 taskId);
     /// @notice Only the task's poster may do this.
+    /// @param taskId The task.
+    /// @param caller The caller.
     error NotPoster(uint256 taskId, address caller);
     /// @notice The account holds no seat on the task.
+    /// @param taskId The task.
+    /// @param account The account without a seat.
     error NotSeated(uint256 taskId, address account);
     /// @notice The task already reached a terminal status.
+    /// @param taskId The task.
+    /// @param status The terminal status it reached.
     error TaskClosed(uint256 taskId, Status status);
     /// @notice A wrapped key must not be empty.
     error EmptyWrappedKey();
     /// @notice A zero commitment cannot be told apart from no commitment.
     error ZeroCommitment();
     /// @notice The doctor never committed, so there is nothing to reveal.
+    /// @param taskId The task.
+    /// @param doctor The caller.
     error NotCommitted(uint256 taskId, address doctor);
     /// @notice The vote was already revealed.
+    /// @param taskId The task.
+    /// @param doctor The caller.
     error AlreadyRevealed(uint256 taskId, address doctor);
     /// @notice The revealed diagnosis and salt do not hash to the commitment.
+    /// @param taskId The task.
+    /// @param doctor The caller.
     error CommitmentMismatch(uint256 taskId, address doctor);
     /// @notice The revealed diagnosis is not a code of the task's set.
+    /// @param diagnosis The revealed diagnosis.
+    /// @param numClasses The size of the task's code set.
     error DiagnosisOutOfRange(uint8 diagnosis, uint8 numClasses);
     /// @notice Nothing is credited to the caller in this token.
+    /// @param account The caller.
+    /// @param token The token asked for.
     error NothingToWithdraw(address account, address token);
 
     // ---------------------------------------------------------------- events
 
     /// @notice Emitted after `token` was added to or removed from the bounty allow-list.
+    /// @param token The token.
+    /// @param allowed Whether bounties may now be posted in it.
     event TokenAllowed(address indexed token, bool allowed);
     /// @notice Emitted after the smallest bounty in `token` that earns reputation was set.
+    /// @param token The token.
+    /// @param minBounty The smallest bounty in `token` that earns reputation; zero: none does.
     event MinReputationBountySet(address indexed token, uint96 minBounty);
     /// @notice Emitted after the shortest commit window that earns reputation was set.
+    /// @param window The shortest commit window that earns reputation, in seconds.
     event MinReputationWindowSet(uint40 window);
     /// @notice Emitted after a task was posted and its bounty escrowed.
+    /// @param taskId The new task's id.
+    /// @param poster The hospital that posted it.
+    /// @param scanCid IPFS CID of the sealed scan.
+    /// @param token The token of the bounty and the stakes.
+    /// @param bounty The escrowed bounty.
+    /// @param stakePerSeat What each doctor stakes to claim a seat.
+    /// @param predictedClass The encrypted model's predicted class.
+    /// @param confidenceBps The model's confidence in basis points.
+    /// @param seats The number of seats.
+    /// @param quorum Agreeing votes needed to resolve.
+    /// @param earnsReputation Whether the task meets the reputation minimum.
     event TaskPosted(
         uint256 indexed taskId,
         address indexed poster,
@@ -203,19 +260,42 @@ interface IDiagnosisMarket {
         bool earnsReputation
     );
     /// @notice Emitted after `doctor` took seat number `seat` and staked.
+    /// @param taskId The task.
+    /// @param doctor The doctor.
+    /// @param seat The seat number, from 1.
     event SeatClaimed(uint256 indexed taskId, address indexed doctor, uint8 seat);
     /// @notice Emitted after the poster released the scan key, wrapped to `doctor`'s encryption key.
+    /// @param taskId The task.
+    /// @param doctor The doctor.
+    /// @param wrappedKey The scan key, wrapped to the doctor's encryption key.
     event KeyReleased(uint256 indexed taskId, address indexed doctor, bytes wrappedKey);
     /// @notice Emitted after `doctor` committed (or replaced) a blind vote.
+    /// @param taskId The task.
+    /// @param doctor The doctor.
+    /// @param commitment The commitment (v2) to the diagnosis and salt.
     event VoteCommitted(uint256 indexed taskId, address indexed doctor, bytes32 commitment);
     /// @notice Emitted after `doctor` revealed `diagnosis`.
+    /// @param taskId The task.
+    /// @param doctor The doctor.
+    /// @param diagnosis The revealed diagnosis code.
     event VoteRevealed(uint256 indexed taskId, address indexed doctor, uint8 diagnosis);
     /// @notice Emitted after a task reached its terminal status. `diagnosis` and `agreeing` are
     /// meaningful only when `status` is Resolved.
+    /// @param taskId The task.
+    /// @param status Its terminal status.
+    /// @param diagnosis The agreed diagnosis (when Resolved).
+    /// @param agreeing How many revealed votes agreed on it (when Resolved).
     event TaskFinalized(uint256 indexed taskId, Status status, uint8 diagnosis, uint8 agreeing);
     /// @notice Emitted after `amount` of `token` was credited to `account` from task `taskId`.
+    /// @param taskId The task the credit comes from.
+    /// @param account The account credited.
+    /// @param token The token.
+    /// @param amount The amount credited.
     event Credited(uint256 indexed taskId, address indexed account, address indexed token, uint256 amount);
     /// @notice Emitted after `account` withdrew its whole credit of `token`.
+    /// @param account The account.
+    /// @param token The token.
+    /// @param amount The amount paid out.
     event Withdrawn(address indexed account, address indexed token, uint256 amount);
 
     // ---------------------------------------------------------------- admin

@@ -52,14 +52,24 @@ interface IDoctorRegistry {
     error ZeroEncryptionKey();
 
     /// @notice Emitted after `doctor` was accredited (or re-accredited) until `expiresAt`.
+    /// @param doctor The doctor.
+    /// @param licenseHash Digest of the licence the issuer checked.
+    /// @param expiresAt When the accreditation ends (unix seconds).
     event DoctorAccredited(address indexed doctor, bytes32 licenseHash, uint64 expiresAt);
     /// @notice Emitted after `hospital` was accredited (or re-accredited) until `expiresAt`.
+    /// @param hospital The hospital.
+    /// @param licenseHash Digest of the licence the issuer checked.
+    /// @param expiresAt When the accreditation ends (unix seconds).
     event HospitalAccredited(address indexed hospital, bytes32 licenseHash, uint64 expiresAt);
     /// @notice Emitted after the accreditation of `doctor` was revoked.
+    /// @param doctor The doctor.
     event DoctorRevoked(address indexed doctor);
     /// @notice Emitted after the accreditation of `hospital` was revoked.
+    /// @param hospital The hospital.
     event HospitalRevoked(address indexed hospital);
     /// @notice Emitted after `doctor` published `encryptionKey`.
+    /// @param doctor The doctor.
+    /// @param encryptionKey Its X25519 public key.
     event EncryptionKeySet(address indexed doctor, bytes32 encryptionKey);
 
     /// @notice The role allowed to accredit and revoke doctors and hospitals.

@@ -19,6 +19,9 @@ interface IReputationToken {
     error NotMinter(address caller);
 
     /// @notice ERC20's event, emitted after a mint (from zero) only.
+    /// @param from Always the zero address (a mint).
+    /// @param to The account credited.
+    /// @param value The reputation minted.
     event Transfer(address indexed from, address indexed to, uint256 value);
 
     /// @notice The only account that can mint: the diagnosis market that created this token.
