@@ -35,10 +35,20 @@ sol! {
         function mint(address to, uint256 amount) external;
     }
 
-    /// AccessControl's role check, for verifying who holds what after deployment.
+    /// OpenZeppelin AccessControl, as the registry and the market inherit it: the role checks
+    /// and the calls of the deployment's role hand-off (`contracts/script/Deploy.s.sol`).
     #[sol(rpc)]
     interface IAccessControl {
+        function DEFAULT_ADMIN_ROLE() external view returns (bytes32);
         function hasRole(bytes32 role, address account) external view returns (bool);
+        function grantRole(bytes32 role, address account) external;
+        function renounceRole(bytes32 role, address callerConfirmation) external;
+    }
+
+    /// The market's pauser role (a constant of `DiagnosisMarket`, not of its interface).
+    #[sol(rpc)]
+    interface IPauserRole {
+        function PAUSER_ROLE() external view returns (bytes32);
     }
 
     /// Errors raised by OpenZeppelin code inside the contracts and by ERC20 tokens.
