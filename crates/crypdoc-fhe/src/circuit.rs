@@ -8,7 +8,7 @@ use tfhe::core_crypto::prelude::*;
 
 use crate::keys::{ClientKey, ServerKey};
 use crate::params::CircuitParameters;
-use crate::wire::{self, check_len, FheError, Kind};
+use crate::wire::{self, check_len, FheError, Kind, UnfitModel};
 
 /// Largest phase magnitude a hidden unit may reach: the half torus (2^63) less 2^-6 of the torus,
 /// which keeps every unit's worst case at least the parameter set's guaranteed decision distance
@@ -53,10 +53,7 @@ impl Encoding {
         let bounds: Vec<u64> = (0..model.hidden.outputs).map(|j| 2 * model.hidden_range(j) + 1).collect();
         let widest = bounds.iter().copied().max().unwrap_or(1);
         if PHASE_LIMIT / widest < MIN_DELTA {
-            return Err(FheError::Model(format!(
-                "hidden accumulator range {widest} is too wide for the torus (needs <= {})",
-                PHASE_LIMIT / MIN_DELTA
-            )));
+            return Err(UnfitModel::RangeTooWide { widest, limit: PHASE_LIMIT / MIN_DELTA }.into());
         }
         // A finer delta leaves room for every unit's integer amplification to fill its half
         // torus to within 1/AMPLIFICATION_STEPS (with delta at its largest, a unit at 0.6 of the
@@ -173,15 +170,10 @@ impl ClientKey {
     /// Encrypts preprocessed pixels (`0..2^input_bits`, `input_size^2` of them) for `model`.
     pub fn encrypt(&self, model: &QuantizedModel, pixels: &[u8]) -> Result<EncryptedInput, FheError> {
         if pixels.len() != model.input_len() {
-            return Err(ModelError::Input(format!(
-                "{} pixels, expected {}",
-                pixels.len(),
-                model.input_len()
-            ))
-            .into());
+            return Err(ModelError::InputLength { found: pixels.len(), expected: model.input_len() }.into());
         }
         if let Some(p) = pixels.iter().find(|p| u32::from(**p) > model.max_pixel()) {
-            return Err(ModelError::Input(format!("pixel {p} exceeds {} bits", model.input_bits)).into());
+            return Err(ModelError::PixelRange { pixel: *p, bits: model.input_bits }.into());
         }
         let encoding = Encoding::for_model(model)?;
         let step = encoding.delta.wrapping_mul(2);

@@ -41,4 +41,4 @@ pub use circuit::{Encoding, EncryptedInput, EncryptedLogits, Prediction};
 pub use keys::{ClientKey, CompressedServerKey, ServerKey};
 pub use local::{load_or_generate_keys, predict_encrypted, EncryptedPrediction};
 pub use params::{CircuitParameters, PARAMETER_ID};
-pub use wire::{FheError, FORMAT_VERSION};
+pub use wire::{FheError, UnfitModel, FORMAT_VERSION};

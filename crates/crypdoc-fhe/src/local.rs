@@ -16,7 +16,7 @@ use crate::wire::FheError;
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
     /// Reading or writing the key cache.
-    #[error("key cache {path}: {source}")]
+    #[error("key cache {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -84,11 +84,24 @@ pub enum FheError {
         found: String,
     },
     /// The model does not fit the circuit.
-    #[error("model cannot be evaluated encrypted: {0}")]
-    Model(String),
-    /// Bad plaintext input.
-    #[error("input: {0}")]
+    #[error("model cannot be evaluated encrypted")]
+    Model(#[from] UnfitModel),
+    /// An invalid model or plaintext input.
+    #[error(transparent)]
     Input(#[from] crypdoc_model::ModelError),
+}
+
+/// Why a valid model does not fit the encrypted circuit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnfitModel {
+    /// A hidden unit's range needs more precision than the torus holds.
+    #[error("hidden accumulator range {widest} is too wide for the torus (needs <= {limit})")]
+    RangeTooWide {
+        /// `2 * hidden_range + 1` of the widest unit.
+        widest: u64,
+        /// The widest this circuit can represent.
+        limit: u64,
+    },
 }
 
 /// What an envelope holds.

@@ -88,7 +88,7 @@ pub struct Dataset {
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// Reading the folder failed.
-    #[error("cannot read dataset folder {path}: {source}")]
+    #[error("cannot read dataset folder {path}")]
     Io {
         /// The folder.
         path: String,
@@ -96,8 +96,25 @@ pub enum DatasetError {
         source: std::io::Error,
     },
     /// Fewer than two class subfolders.
-    #[error("dataset folder {0} needs one subfolder per class (at least two)")]
-    NoClasses(String),
+    #[error("dataset folder {} needs one subfolder per class (at least two), found {found}", path.display())]
+    NoClasses {
+        /// The folder.
+        path: PathBuf,
+        /// Class subfolders found.
+        found: usize,
+    },
+}
+
+/// An error and its causes, `: `-separated (what `{:#}` of an `anyhow` error prints).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl Dataset {
@@ -115,7 +132,7 @@ impl Dataset {
             .collect();
         classes.sort();
         if classes.len() < 2 {
-            return Err(DatasetError::NoClasses(dir.display().to_string()));
+            return Err(DatasetError::NoClasses { path: dir.to_owned(), found: classes.len() });
         }
         let mut files = Vec::new();
         for (label, class) in classes.iter().enumerate() {
@@ -138,7 +155,7 @@ impl Dataset {
                 let sha256 = hex::encode(Sha256::digest(&bytes));
                 match preprocess_bytes(&bytes, spec) {
                     Ok(pixels) => Ok(Sample { path, label, sha256, pixels }),
-                    Err(e) => Err(Skipped { path, reason: e.to_string() }),
+                    Err(e) => Err(Skipped { path, reason: error_chain(&e) }),
                 }
             })
             .collect();

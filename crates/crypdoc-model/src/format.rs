@@ -100,7 +100,7 @@ pub struct QuantizedModel {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// Reading the file failed.
-    #[error("cannot read model file {path}: {source}")]
+    #[error("cannot read model file {path}")]
     Io {
         /// The file.
         path: String,
@@ -108,7 +108,7 @@ pub enum ModelError {
         source: std::io::Error,
     },
     /// The file is not JSON of the model's shape.
-    #[error("model file {path} is malformed: {source}")]
+    #[error("model file {path} is malformed")]
     Malformed {
         /// The file.
         path: String,
@@ -139,12 +139,81 @@ pub enum ModelError {
         /// The id of the weights.
         computed: String,
     },
-    /// An input of the wrong length or range.
-    #[error("model input: {0}")]
-    Input(String),
-    /// Bad scalar parameters.
-    #[error("model parameter {0}")]
-    Parameter(String),
+    /// An input with the wrong number of pixels.
+    #[error("model input has {found} pixels, the model takes {expected}")]
+    InputLength {
+        /// Pixels given.
+        found: usize,
+        /// [`QuantizedModel::input_len`].
+        expected: usize,
+    },
+    /// An input pixel above the model's pixel range.
+    #[error("model input pixel {pixel} exceeds {bits} bits")]
+    PixelRange {
+        /// The first offending pixel value.
+        pixel: u8,
+        /// [`QuantizedModel::input_bits`].
+        bits: u8,
+    },
+    /// [`QuantizedModel::calibrate_hidden_range`] got no inputs.
+    #[error("no inputs to calibrate the hidden range on")]
+    NoCalibrationInputs,
+    /// A negative or non-finite calibration headroom.
+    #[error("hidden range headroom {headroom} must be finite and >= 0")]
+    Headroom {
+        /// The headroom given.
+        headroom: f64,
+    },
+    /// Pixel or weight bits out of range.
+    #[error("model bits out of range: input {input_bits} (1..=8), weight {weight_bits} (2..=8)")]
+    Bits {
+        /// Input bits.
+        input_bits: u8,
+        /// Weight bits.
+        weight_bits: u8,
+    },
+    /// Fewer than two classes.
+    #[error("a model needs at least 2 classes, this one has {count}")]
+    Classes {
+        /// Number of classes.
+        count: usize,
+    },
+    /// A non-positive or non-finite logit scale or temperature.
+    #[error("logit_scale ({logit_scale}) and temperature ({temperature}) must be positive")]
+    Scale {
+        /// The logit scale.
+        logit_scale: f64,
+        /// The temperature.
+        temperature: f64,
+    },
+    /// A weight that does not fit the declared signed bits.
+    #[error("weight {weight} of layer {layer} does not fit {bits} signed bits")]
+    WeightRange {
+        /// Which layer.
+        layer: &'static str,
+        /// The weight.
+        weight: i8,
+        /// [`QuantizedModel::weight_bits`].
+        bits: u8,
+    },
+    /// `hidden_range` has the wrong number of entries.
+    #[error("hidden_range has {entries} entries for {units} hidden units")]
+    HiddenRangeLength {
+        /// Entries.
+        entries: usize,
+        /// Hidden units.
+        units: usize,
+    },
+    /// A `hidden_range` entry outside `1..=worst case`.
+    #[error("hidden_range[{unit}] = {range} is outside 1..={max}")]
+    HiddenRange {
+        /// The hidden unit.
+        unit: usize,
+        /// Its range.
+        range: u64,
+        /// [`QuantizedModel::worst_hidden_range`].
+        max: u64,
+    },
 }
 
 /// The intermediate and final values of one reference inference.
@@ -217,7 +286,7 @@ impl QuantizedModel {
         headroom: f64,
     ) -> Result<(), ModelError> {
         if !(headroom.is_finite() && headroom >= 0.0) {
-            return Err(ModelError::Parameter(format!("headroom {headroom} must be >= 0")));
+            return Err(ModelError::Headroom { headroom });
         }
         let mut seen = vec![0u64; self.hidden.outputs];
         let mut count = 0usize;
@@ -229,7 +298,7 @@ impl QuantizedModel {
             count += 1;
         }
         if count == 0 {
-            return Err(ModelError::Input("no inputs to calibrate the hidden range on".into()));
+            return Err(ModelError::NoCalibrationInputs);
         }
         self.hidden_range = seen
             .iter()
@@ -282,23 +351,17 @@ impl QuantizedModel {
             return Err(ModelError::Version { format: self.format.clone(), version: self.version });
         }
         if !(1..=8).contains(&self.input_bits) || !(2..=8).contains(&self.weight_bits) {
-            return Err(ModelError::Parameter(format!(
-                "bits out of range: input {} (1..=8), weight {} (2..=8)",
-                self.input_bits, self.weight_bits
-            )));
+            return Err(ModelError::Bits { input_bits: self.input_bits, weight_bits: self.weight_bits });
         }
         if self.classes.len() < 2 {
-            return Err(ModelError::Parameter(format!(
-                "needs at least 2 classes, has {}",
-                self.classes.len()
-            )));
+            return Err(ModelError::Classes { count: self.classes.len() });
         }
         if !(self.logit_scale.is_finite()
             && self.logit_scale > 0.0
             && self.temperature.is_finite()
             && self.temperature > 0.0)
         {
-            return Err(ModelError::Parameter("logit_scale and temperature must be positive".into()));
+            return Err(ModelError::Scale { logit_scale: self.logit_scale, temperature: self.temperature });
         }
         self.hidden.check("hidden", self.input_len())?;
         self.output.check("output", self.hidden.outputs)?;
@@ -309,34 +372,26 @@ impl QuantizedModel {
             });
         }
         let limit = 1i16 << (self.weight_bits - 1);
-        let out_of_range = self
-            .hidden
-            .weights
-            .iter()
-            .chain(&self.output.weights)
-            .find(|w| i16::from(**w) >= limit || i16::from(**w) < -limit);
-        if let Some(w) = out_of_range {
-            return Err(ModelError::Parameter(format!(
-                "weight {w} does not fit {} signed bits",
-                self.weight_bits
-            )));
+        for (layer, weights) in [("hidden", &self.hidden.weights), ("output", &self.output.weights)] {
+            if let Some(w) = weights.iter().find(|w| i16::from(**w) >= limit || i16::from(**w) < -limit) {
+                return Err(ModelError::WeightRange { layer, weight: *w, bits: self.weight_bits });
+            }
         }
         if !self.hidden_range.is_empty() {
             if self.hidden_range.len() != self.hidden.outputs {
-                return Err(ModelError::Parameter(format!(
-                    "hidden_range has {} entries for {} hidden units",
-                    self.hidden_range.len(),
-                    self.hidden.outputs
-                )));
+                return Err(ModelError::HiddenRangeLength {
+                    entries: self.hidden_range.len(),
+                    units: self.hidden.outputs,
+                });
             }
             if let Some(j) = (0..self.hidden.outputs)
                 .find(|j| !(1..=self.worst_hidden_range(*j)).contains(&self.hidden_range[*j]))
             {
-                return Err(ModelError::Parameter(format!(
-                    "hidden_range[{j}] = {} is outside 1..={}",
-                    self.hidden_range[j],
-                    self.worst_hidden_range(j)
-                )));
+                return Err(ModelError::HiddenRange {
+                    unit: j,
+                    range: self.hidden_range[j],
+                    max: self.worst_hidden_range(j),
+                });
             }
         }
         let computed = self.compute_id();
@@ -365,10 +420,10 @@ impl QuantizedModel {
     /// The reference inference on preprocessed pixels.
     pub fn infer(&self, pixels: &[u8]) -> Result<Inference, ModelError> {
         if pixels.len() != self.input_len() {
-            return Err(ModelError::Input(format!("{} pixels, expected {}", pixels.len(), self.input_len())));
+            return Err(ModelError::InputLength { found: pixels.len(), expected: self.input_len() });
         }
         if let Some(p) = pixels.iter().find(|p| u32::from(**p) > self.max_pixel()) {
-            return Err(ModelError::Input(format!("pixel {p} exceeds {} bits", self.input_bits)));
+            return Err(ModelError::PixelRange { pixel: *p, bits: self.input_bits });
         }
         let pre_activations: Vec<i64> = (0..self.hidden.outputs)
             .map(|j| {

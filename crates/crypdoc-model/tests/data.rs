@@ -28,7 +28,7 @@ fn loader_skips_bad_files_and_counts_them() {
     std::fs::write(dir.path().join("no/truncated.jpg"), &good[..good.len() / 3]).unwrap();
     std::fs::write(dir.path().join("no/black.png"), {
         let mut png = Vec::new();
-        image::GrayImage::new(40, 40)
+        image::GrayImage::new(100, 100)
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
         png
@@ -39,17 +39,16 @@ fn loader_skips_bad_files_and_counts_them() {
     let dataset = Dataset::load(dir.path(), InputSpec::default()).unwrap();
     assert_eq!(dataset.classes, ["no", "yes"]);
     let listed = std::fs::read_to_string(samples().join("manifest.csv")).unwrap().lines().count() - 1;
-    // The truncated JPEG may decode (partially) or be skipped; the real scans always load.
-    assert_eq!(dataset.samples.len() + dataset.skipped.len(), listed + 4);
-    assert!(dataset.samples.len() >= listed, "every real scan loads");
+    assert_eq!(dataset.samples.len(), listed, "every real scan loads");
+    assert_eq!(dataset.skipped.len(), 4);
     let mut skipped: Vec<String> =
         dataset.skipped.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
     skipped.sort();
-    // A truncated JPEG may still decode partially; everything else must be skipped.
-    assert!(skipped.contains(&"empty.jpg".to_owned()), "{skipped:?}");
-    assert!(skipped.contains(&"notes.txt".to_owned()), "{skipped:?}");
-    assert!(skipped.contains(&"black.png".to_owned()), "{skipped:?}");
-    assert!(dataset.skipped.len() >= 3);
+    assert_eq!(skipped, ["black.png", "empty.jpg", "notes.txt", "truncated.jpg"]);
+    let reason = |name: &str| {
+        dataset.skipped.iter().find(|s| s.path.ends_with(name)).map(|s| s.reason.clone()).unwrap_or_default()
+    };
+    assert!(reason("no/truncated.jpg").contains("truncated"), "{}", reason("no/truncated.jpg"));
     assert!(dataset.samples.iter().all(|s| s.pixels.len() == 1024 && s.pixels.iter().all(|p| *p <= 15)));
     assert!(Dataset::load(&dir.path().join("yes"), InputSpec::default()).is_err(), "no class folders");
 }

@@ -82,6 +82,36 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Checks every field's range.
+    pub fn check(&self) -> Result<(), TrainError> {
+        let bad = |field, value: &dyn std::fmt::Display, expected| TrainError::Config {
+            field,
+            value: value.to_string(),
+            expected,
+        };
+        if !(2..=8).contains(&self.weight_bits) {
+            return Err(bad("weight_bits", &self.weight_bits, "2..=8"));
+        }
+        if !(1..=8).contains(&self.input_bits) {
+            return Err(bad("input_bits", &self.input_bits, "1..=8"));
+        }
+        if self.hidden == 0 {
+            return Err(bad("hidden", &self.hidden, ">= 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(bad("batch_size", &self.batch_size, ">= 1"));
+        }
+        if self.input_size == 0 {
+            return Err(bad("input_size", &self.input_size, ">= 1"));
+        }
+        if !(0.0..1.0).contains(&self.input_dropout) {
+            return Err(bad("input_dropout", &self.input_dropout, "0 <= p < 1"));
+        }
+        Ok(())
+    }
+}
+
 /// What training measured (saved next to the model as `report.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainReport {
@@ -186,12 +216,36 @@ pub struct Progress {
 /// Training cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// Not enough data or wrong shapes.
-    #[error("training data: {0}")]
-    Data(String),
-    /// Bad configuration.
-    #[error("training configuration: {0}")]
-    Config(String),
+    /// A sample preprocessed for another input size.
+    #[error("training data: {} has {found} pixels, the model takes {expected}", path.display())]
+    InputLength {
+        /// The sample's file.
+        path: std::path::PathBuf,
+        /// Its pixels.
+        found: usize,
+        /// `input_size^2`.
+        expected: usize,
+    },
+    /// A split without images.
+    #[error(
+        "training data: {train} training and {validation} validation images; both splits must be non-empty"
+    )]
+    EmptySplit {
+        /// Training images.
+        train: usize,
+        /// Validation images.
+        validation: usize,
+    },
+    /// A configuration value out of its range.
+    #[error("training configuration: {field} = {value} (expected {expected})")]
+    Config {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// The exported model failed validation.
     #[error(transparent)]
     Model(#[from] crypdoc_model::ModelError),
@@ -476,9 +530,7 @@ pub fn train(
     config: &TrainConfig,
     mut progress: impl FnMut(Progress),
 ) -> Result<Trained, TrainError> {
-    if !(2..=8).contains(&config.weight_bits) || config.hidden == 0 || config.batch_size == 0 {
-        return Err(TrainError::Config(format!("{config:?}")));
-    }
+    config.check()?;
     let d = Dims {
         inputs: (config.input_size * config.input_size) as usize,
         hidden: config.hidden,
@@ -488,21 +540,16 @@ pub fn train(
     let qmax = ((1i32 << (config.weight_bits - 1)) - 1) as f32;
     let clip = config.weight_clip as f32;
     if let Some(bad) = dataset.samples.iter().find(|s| s.pixels.len() != d.inputs) {
-        return Err(TrainError::Data(format!(
-            "{} has {} pixels, the model takes {}",
-            bad.path.display(),
-            bad.pixels.len(),
-            d.inputs
-        )));
+        return Err(TrainError::InputLength {
+            path: bad.path.clone(),
+            found: bad.pixels.len(),
+            expected: d.inputs,
+        });
     }
     let train_set = dataset.split(Split::Train);
     let validation = dataset.split(Split::Validation);
     if train_set.is_empty() || validation.is_empty() {
-        return Err(TrainError::Data(format!(
-            "{} training and {} validation images: both splits must be non-empty",
-            train_set.len(),
-            validation.len()
-        )));
+        return Err(TrainError::EmptySplit { train: train_set.len(), validation: validation.len() });
     }
     let mut examples: Vec<(Vec<u8>, usize)> = train_set.iter().map(|s| (s.pixels.clone(), s.label)).collect();
     if config.mirror {
