@@ -69,8 +69,8 @@ pub(crate) struct EvalArgs {
     /// Which images to evaluate (the split is by SHA-256 of the file bytes).
     #[arg(long, value_enum, default_value = "all")]
     split: SplitArg,
-    /// PNG report (confusion matrix, ROC curve, reliability diagram; no text: counts are drawn
-    /// as seven-segment digits); defaults to `<model>.eval.png` next to the model file.
+    /// PNG report (confusion matrix, ROC curve, reliability diagram, with titles, axes and
+    /// counts); defaults to `<model>.eval.png` next to the model file.
     #[arg(long)]
     report: Option<PathBuf>,
     /// Skip the PNG report.
@@ -228,7 +228,15 @@ impl EvalArgs {
             None
         } else {
             let path = self.report.clone().unwrap_or_else(|| self.model.with_extension("eval.png"));
-            draw_report(&eval, &path)?;
+            let title = format!(
+                "{} on {} ({} split): accuracy {:.2}%, model {}",
+                self.model.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                self.data.display(),
+                format!("{:?}", self.split).to_lowercase(),
+                100.0 * eval.accuracy,
+                &model.model_id[..12.min(model.model_id.len())]
+            );
+            draw_report(&eval, &title, &path)?;
             Some(path)
         };
         let mut value = serde_json::to_value(&eval)?;
@@ -308,106 +316,170 @@ impl PredictArgs {
     }
 }
 
-/// Draws three panels (confusion matrix with seven-segment counts, ROC curve, reliability
-/// diagram) with plotters' bitmap back end and no fonts, and saves the PNG.
-fn draw_report(eval: &Evaluation, path: &Path) -> anyhow::Result<()> {
+/// The report's font, DejaVu Sans (Bitstream Vera licence, `crates/crypdoc-model/assets/DejaVuSans.LICENSE`):
+/// bundled so the PNG has the same text on every machine, with no system font lookup.
+static REPORT_FONT: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../crypdoc-model/assets/DejaVuSans.ttf"));
+const FONT_NAME: &str = "crypdoc-dejavu-sans";
+
+/// Draws three panels (confusion matrix with counts, ROC curve, reliability diagram with bin
+/// counts), each with a title and labelled axes, with plotters' bitmap back end and the bundled
+/// font, and saves the PNG.
+fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()> {
     use plotters::prelude::*;
-    const PANEL: u32 = 320;
-    const PAD: i32 = 20;
-    let (w, h) = (PANEL * 3, PANEL);
+    use plotters::style::FontStyle;
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, REPORT_FONT).is_ok());
+    anyhow::ensure!(ok, "the bundled report font does not parse");
+    const PANEL: u32 = 420;
+    const HEADER: u32 = 40;
+    let (w, h) = (PANEL * 3, PANEL + HEADER);
     let mut buffer = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-        let draw = |e: Result<(), DrawingAreaErrorKind<_>>| {
-            e.map_err(|e| anyhow::anyhow!("drawing the report: {e:?}"))
-        };
-        draw(root.fill(&WHITE))?;
+        let fail = |e: &dyn std::fmt::Debug| anyhow::anyhow!("drawing the report: {e:?}");
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let root = root.titled(title, (FONT_NAME, 22)).map_err(|e| fail(&e))?;
         let panels = root.split_evenly((1, 3));
-        let inner = PANEL as i32 - 2 * PAD;
-        // Unit square to pixels inside a panel (y up).
-        let px = |x: f64, y: f64| {
-            (PAD + (x * f64::from(inner)) as i32, PAD + ((1.0 - y) * f64::from(inner)) as i32)
-        };
-        let frame = |area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>| {
-            area.draw(&Rectangle::new([(PAD, PAD), (PAD + inner, PAD + inner)], BLACK.stroke_width(1)))
-        };
+        let caption = (FONT_NAME, 18);
+        let labels = (FONT_NAME, 14);
+        let centred = plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Center,
+        );
 
-        // Confusion matrix: cell shade by row fraction, count in seven-segment digits.
+        // Confusion matrix: cell shade by row fraction, the count and row percentage in it.
         let k = eval.confusion.len().max(1);
-        let cell = inner / k as i32;
+        let mut chart = ChartBuilder::on(&panels[0])
+            .caption(format!("Confusion matrix ({} images)", eval.count), caption)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..k as f64, 0f64..k as f64)
+            .map_err(|e| fail(&e))?;
+        let classes = eval.classes.clone();
+        let name = move |v: &f64| {
+            let i = v.floor() as usize;
+            if (v - v.floor() - 0.5).abs() < 1e-6 {
+                classes.get(i).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let flipped = {
+            let name = name.clone();
+            move |v: &f64| name(&(k as f64 - v))
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * k + 1)
+            .y_labels(2 * k + 1)
+            .x_label_formatter(&name)
+            .y_label_formatter(&flipped)
+            .x_desc("predicted")
+            .y_desc("actual")
+            .label_style(labels)
+            .axis_desc_style(labels)
+            .draw()
+            .map_err(|e| fail(&e))?;
         for (a, row) in eval.confusion.iter().enumerate() {
             let total: usize = row.iter().sum::<usize>().max(1);
             for (p, count) in row.iter().enumerate() {
-                let shade = 255 - (200.0 * *count as f64 / total as f64) as u8;
-                let (x0, y0) = (PAD + p as i32 * cell, PAD + a as i32 * cell);
+                let fraction = *count as f64 / total as f64;
+                let shade = 255 - (200.0 * fraction) as u8;
                 let color = if a == p { RGBColor(shade, 255, shade) } else { RGBColor(255, shade, shade) };
-                draw(panels[0].draw(&Rectangle::new([(x0, y0), (x0 + cell, y0 + cell)], color.filled())))?;
-                draw(
-                    panels[0]
-                        .draw(&Rectangle::new([(x0, y0), (x0 + cell, y0 + cell)], BLACK.stroke_width(1))),
-                )?;
-                draw_number(&panels[0], *count, (x0 + cell / 2, y0 + cell / 2), 14)?;
+                let (x0, y1) = (p as f64, (k - a) as f64);
+                chart
+                    .draw_series([
+                        Rectangle::new([(x0, y1 - 1.0), (x0 + 1.0, y1)], color.filled()),
+                        Rectangle::new([(x0, y1 - 1.0), (x0 + 1.0, y1)], BLACK.stroke_width(1)),
+                    ])
+                    .map_err(|e| fail(&e))?;
+                let centre = |dy: f64| (x0 + 0.5, y1 - 0.5 + dy);
+                let style = |size: f64| (FONT_NAME, size).into_font().color(&BLACK).pos(centred);
+                chart
+                    .draw_series([
+                        Text::new(count.to_string(), centre(0.08), style(22.0)),
+                        Text::new(format!("{:.1}%", 100.0 * fraction), centre(-0.12), style(14.0)),
+                    ])
+                    .map_err(|e| fail(&e))?;
             }
         }
 
         // ROC curve with the chance diagonal.
-        draw(frame(&panels[1]))?;
-        draw(panels[1].draw(&PathElement::new(vec![px(0.0, 0.0), px(1.0, 1.0)], RGBColor(180, 180, 180))))?;
-        let roc: Vec<(i32, i32)> = eval.roc.iter().map(|(x, y)| px(*x, *y)).collect();
-        draw(panels[1].draw(&PathElement::new(roc, BLUE.stroke_width(2))))?;
+        let mut chart = ChartBuilder::on(&panels[1])
+            .caption(format!("ROC curve (AUC {:.4})", eval.roc_auc), caption)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("false positive rate (1 - specificity {:.3})", eval.specificity))
+            .y_desc(format!("true positive rate ({} recall)", eval.positive_class))
+            .label_style(labels)
+            .axis_desc_style(labels)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        chart
+            .draw_series([
+                PathElement::new(vec![(0.0, 0.0), (1.0, 1.0)], RGBColor(170, 170, 170)),
+                PathElement::new(eval.roc.clone(), BLUE.stroke_width(2)),
+            ])
+            .map_err(|e| fail(&e))?;
 
-        // Reliability diagram: accuracy per confidence bin (bars) against the diagonal.
-        draw(frame(&panels[2]))?;
+        // Reliability diagram: accuracy per confidence bin (bars, with counts) against the
+        // diagonal, mean confidence per bin as dots.
+        let lowest = eval.reliability.iter().find(|b| b.count > 0).map_or(0.0, |b| b.lower);
+        let x0 = (lowest * 10.0).floor() / 10.0;
+        let mut chart = ChartBuilder::on(&panels[2])
+            .caption(format!("Reliability (ECE {:.4})", eval.ece), caption)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(x0..1f64, 0f64..1.08f64)
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("confidence (top class, calibrated)")
+            .y_desc("accuracy in bin")
+            .label_style(labels)
+            .axis_desc_style(labels)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        let width = (1.0 - x0) / 100.0;
         for bin in eval.reliability.iter().filter(|b| b.count > 0) {
-            let (x0, y0) = px(bin.lower, bin.accuracy);
-            let (x1, y1) = px(bin.upper, 0.0);
-            draw(
-                panels[2]
-                    .draw(&Rectangle::new([(x0 + 1, y0), (x1 - 1, y1)], RGBColor(100, 150, 230).filled())),
-            )?;
-            let (cx, cy) = px((bin.lower + bin.upper) / 2.0, bin.confidence);
-            draw(panels[2].draw(&Circle::new((cx, cy), 3, RED.filled())))?;
+            chart
+                .draw_series([Rectangle::new(
+                    [(bin.lower.max(x0) + width, 0.0), (bin.upper - width, bin.accuracy)],
+                    RGBColor(100, 150, 230).filled(),
+                )])
+                .map_err(|e| fail(&e))?;
+            chart
+                .draw_series([
+                    EmptyElement::at((bin.confidence, bin.accuracy.min(1.0)))
+                        + Circle::new((0, 0), 3, RED.filled()),
+                ])
+                .map_err(|e| fail(&e))?;
+            if bin.upper > x0 {
+                let mid = (bin.lower.max(x0) + bin.upper) / 2.0;
+                chart
+                    .draw_series([Text::new(
+                        bin.count.to_string(),
+                        (mid, bin.accuracy + 0.05),
+                        (FONT_NAME, 12).into_font().color(&BLACK).pos(centred),
+                    )])
+                    .map_err(|e| fail(&e))?;
+            }
         }
-        draw(panels[2].draw(&PathElement::new(vec![px(0.0, 0.0), px(1.0, 1.0)], BLACK)))?;
-        draw(root.present())?;
+        chart
+            .draw_series([PathElement::new(vec![(x0, x0), (1.0, 1.0)], BLACK)])
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))?;
     }
     let image = image::RgbImage::from_raw(w, h, buffer).context("report buffer size")?;
     image.save(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-/// Draws `n` centred at `centre` in seven-segment digits of height `2 * size` (no fonts needed).
-fn draw_number(
-    area: &plotters::drawing::DrawingArea<plotters::prelude::BitMapBackend<'_>, plotters::coord::Shift>,
-    n: usize,
-    centre: (i32, i32),
-    size: i32,
-) -> anyhow::Result<()> {
-    use plotters::prelude::*;
-    // Segments a..g as bits 0..6.
-    const DIGITS: [u8; 10] = [0x3F, 0x06, 0x5B, 0x4F, 0x66, 0x6D, 0x7D, 0x07, 0x7F, 0x6F];
-    let text = n.to_string();
-    let width = size + size / 2;
-    let start = centre.0 - (width * text.len() as i32) / 2;
-    for (i, ch) in text.bytes().enumerate() {
-        let bits = DIGITS[usize::from(ch - b'0')];
-        let (x, y) = (start + i as i32 * width, centre.1 - size);
-        let s = size;
-        let segments = [
-            [(x, y), (x + s, y)],
-            [(x + s, y), (x + s, y + s)],
-            [(x + s, y + s), (x + s, y + 2 * s)],
-            [(x, y + 2 * s), (x + s, y + 2 * s)],
-            [(x, y + s), (x, y + 2 * s)],
-            [(x, y), (x, y + s)],
-            [(x, y + s), (x + s, y + s)],
-        ];
-        for (bit, seg) in segments.iter().enumerate() {
-            if bits & (1 << bit) != 0 {
-                area.draw(&PathElement::new(seg.to_vec(), BLACK.stroke_width(3)))
-                    .map_err(|e| anyhow::anyhow!("drawing the report: {e:?}"))?;
-            }
-        }
-    }
     Ok(())
 }
