@@ -95,6 +95,24 @@ pub enum DatasetError {
         /// Why.
         source: std::io::Error,
     },
+    /// A class that [`Dataset::map_classes`] cannot place.
+    #[error("dataset class {class:?} maps to {target:?}, which is not one of {classes:?}")]
+    UnknownClass {
+        /// The dataset's class.
+        class: String,
+        /// What it mapped to.
+        target: String,
+        /// The classes it may map to.
+        classes: Vec<String>,
+    },
+    /// [`Dataset::merge`] of datasets with different classes.
+    #[error("cannot merge datasets with classes {ours:?} and {theirs:?}")]
+    ClassMismatch {
+        /// This dataset's classes.
+        ours: Vec<String>,
+        /// The other's.
+        theirs: Vec<String>,
+    },
     /// Fewer than two class subfolders.
     #[error("dataset folder {} needs one subfolder per class (at least two), found {found}", path.display())]
     NoClasses {
@@ -103,6 +121,16 @@ pub enum DatasetError {
         /// Class subfolders found.
         found: usize,
     },
+}
+
+/// The binary tumor class (`no` or `yes`) of a class name of Br35H (`no`, `yes`) or
+/// Nickparvar (`notumor`; `glioma`, `meningioma`, `pituitary`).
+pub fn tumor_yes_no(class: &str) -> Option<String> {
+    match class {
+        "no" | "notumor" => Some("no".into()),
+        "yes" | "glioma" | "meningioma" | "pituitary" => Some("yes".into()),
+        _ => None,
+    }
 }
 
 /// An error and its causes, `: `-separated (what `{:#}` of an `anyhow` error prints).
@@ -171,6 +199,44 @@ impl Dataset {
             }
         }
         Ok(Self { classes, samples, skipped })
+    }
+
+    /// Relabels onto `classes` by name: each of this dataset's classes maps through `map` to one
+    /// of `classes`, or to `None` to drop its samples.
+    pub fn map_classes(
+        self,
+        classes: &[String],
+        map: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, DatasetError> {
+        let mut index = Vec::with_capacity(self.classes.len());
+        for class in &self.classes {
+            index.push(match map(class) {
+                None => None,
+                Some(target) => Some(classes.iter().position(|c| *c == target).ok_or_else(|| {
+                    DatasetError::UnknownClass { class: class.clone(), target, classes: classes.to_vec() }
+                })?),
+            });
+        }
+        let samples = self
+            .samples
+            .into_iter()
+            .filter_map(|s| index[s.label].map(|label| Sample { label, ..s }))
+            .collect();
+        Ok(Self { classes: classes.to_vec(), samples, skipped: self.skipped })
+    }
+
+    /// Appends `other`'s samples (same classes), leaving out files whose SHA-256 is already
+    /// here: collections copy each other's scans (Nickparvar's `notumor` includes Br35H
+    /// images), and the same file must count once.
+    pub fn merge(mut self, other: Self) -> Result<Self, DatasetError> {
+        if self.classes != other.classes {
+            return Err(DatasetError::ClassMismatch { ours: self.classes, theirs: other.classes });
+        }
+        let mut seen: std::collections::HashSet<String> =
+            self.samples.iter().map(|s| s.sha256.clone()).collect();
+        self.samples.extend(other.samples.into_iter().filter(|s| seen.insert(s.sha256.clone())));
+        self.skipped.extend(other.skipped);
+        Ok(self)
     }
 
     /// The samples of one split.

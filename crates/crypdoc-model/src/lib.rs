@@ -24,7 +24,7 @@ pub mod dataset;
 pub mod metrics;
 pub mod preprocess;
 
-pub use dataset::{error_chain, Dataset, DatasetError, Sample, Skipped, Split};
+pub use dataset::{error_chain, tumor_yes_no, Dataset, DatasetError, Sample, Skipped, Split};
 pub use preprocess::{
     check_complete, decode_gray, preprocess_bytes, preprocess_file, InputSpec, PreprocessError, ScanFormat,
 };

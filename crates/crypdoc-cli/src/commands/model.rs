@@ -196,13 +196,16 @@ impl TrainArgs {
     }
 }
 
-/// Maps the dataset's class indices onto the model's (by name).
+/// Maps the dataset's class indices onto the model's: by name, or, for a `no`/`yes` model, through
+/// [`crypdoc_model::tumor_yes_no`] (Nickparvar's `notumor` is `no`, its tumor types `yes`).
 fn relabel(model: &QuantizedModel, dataset: &Dataset) -> anyhow::Result<Vec<Sample>> {
+    let binary = model.classes == ["no", "yes"];
     let map: Vec<usize> = dataset
         .classes
         .iter()
         .map(|c| {
-            model.classes.iter().position(|m| m == c).with_context(|| {
+            let target = if binary { crypdoc_model::tumor_yes_no(c) } else { Some(c.clone()) };
+            target.and_then(|t| model.classes.iter().position(|m| *m == t)).with_context(|| {
                 format!("dataset class {c:?} is not a model class ({})", model.classes.join(", "))
             })
         })
@@ -329,7 +332,8 @@ fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()
     use plotters::prelude::*;
     use plotters::style::FontStyle;
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, REPORT_FONT).is_ok());
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FONT_NAME, FontStyle::Normal, REPORT_FONT).is_ok());
     anyhow::ensure!(ok, "the bundled report font does not parse");
     const PANEL: u32 = 420;
     const HEADER: u32 = 40;
@@ -458,10 +462,8 @@ fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()
                 )])
                 .map_err(|e| fail(&e))?;
             chart
-                .draw_series([
-                    EmptyElement::at((bin.confidence, bin.accuracy.min(1.0)))
-                        + Circle::new((0, 0), 3, RED.filled()),
-                ])
+                .draw_series([EmptyElement::at((bin.confidence, bin.accuracy.min(1.0)))
+                    + Circle::new((0, 0), 3, RED.filled())])
                 .map_err(|e| fail(&e))?;
             if bin.upper > x0 {
                 let mid = (bin.lower.max(x0) + bin.upper) / 2.0;
@@ -474,9 +476,7 @@ fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()
                     .map_err(|e| fail(&e))?;
             }
         }
-        chart
-            .draw_series([PathElement::new(vec![(x0, x0), (1.0, 1.0)], BLACK)])
-            .map_err(|e| fail(&e))?;
+        chart.draw_series([PathElement::new(vec![(x0, x0), (1.0, 1.0)], BLACK)]).map_err(|e| fail(&e))?;
         root.present().map_err(|e| fail(&e))?;
     }
     let image = image::RgbImage::from_raw(w, h, buffer).context("report buffer size")?;

@@ -1,0 +1,252 @@
+//! Encrypted results judged by what users get: on every validation image, the encrypted
+//! prediction against the plaintext reference's, by class, by accuracy and calibration, and by
+//! the bounty each would post under the dev policy.
+//!
+//! ```text
+//! cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR... [--every K] [--limit N] [--fit-temperature OUT.json]
+//! CRYPDOC_AGREEMENT_SIMULATE=1 cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR...
+//! ```
+//!
+//! Data folders are read with their classes mapped to the model's: directly, or for a `no`/`yes`
+//! model through [`crypdoc_model::tumor_yes_no`] (Nickparvar's `notumor` is `no`, its tumor types
+//! `yes`); files in several folders count once. Only the validation split is used.
+//!
+//! Without `CRYPDOC_AGREEMENT_SIMULATE` every image goes through the real path (encrypt,
+//! evaluate with the server key alone, decrypt): about a second per image on 2 cores. With it,
+//! nothing is encrypted: each hidden unit's sign flips with the probability that the noise at
+//! the blind rotation (Gaussian, standard deviation [`NOISE_SIGMA`], the figure the agreement
+//! example's prediction matched to within 2 points) crosses its boundary, [`DRAWS`] draws per
+//! image, and a unit beyond its calibrated range is taken as wrapped (flipped).
+//!
+//! `--every K` takes every K-th validation image (a subset spread over all folders), `--limit N`
+//! the first N of those.
+//!
+//! `--fit-temperature OUT.json` fits the temperature to the encrypted (or simulated) logits and
+//! writes the model with it, so the confidence that prices bounties is calibrated for the
+//! circuit that produces it.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crypdoc_fhe::{ClientKey, CompressedServerKey, Encoding, EncryptedInput, EncryptedLogits};
+use crypdoc_model::metrics::{ece, fit_temperature};
+use crypdoc_model::{tumor_yes_no, Dataset, InputSpec, QuantizedModel, Split};
+use crypdoc_types::{BountyPolicy, ConfidenceBps};
+
+/// Standard deviation of the noise at the blind rotation, as a fraction of the torus (see the
+/// agreement example).
+const NOISE_SIGMA: f64 = 0.001_2;
+/// Simulated noise draws per image.
+const DRAWS: usize = 50;
+
+fn erfc(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    poly * (-x * x).exp()
+}
+
+/// splitmix64 uniforms: reproducible draws without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Logits with each unit's sign flipped with its probability of coming out wrong.
+fn simulate(model: &QuantizedModel, encoding: &Encoding, pre: &[i64], rng: &mut Rng) -> Vec<i64> {
+    let signs: Vec<i64> = pre
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let sign = if *p >= 0 { 1 } else { -1 };
+            let flip = if p.unsigned_abs() > model.hidden_range(j) {
+                // Beyond the calibrated range the phase wraps: treat as flipped (worst case).
+                1.0
+            } else {
+                0.5 * erfc(encoding.decision_distance(j, *p) / (NOISE_SIGMA * std::f64::consts::SQRT_2))
+            };
+            if rng.uniform() < flip {
+                -sign
+            } else {
+                sign
+            }
+        })
+        .collect();
+    (0..model.output.outputs)
+        .map(|k| {
+            i64::from(model.output.bias[k])
+                + model.output.row(k).iter().zip(&signs).map(|(w, a)| i64::from(*w) * a).sum::<i64>()
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let model_path = PathBuf::from(
+        args.next().ok_or("usage: judged MODEL.json DATA_DIR... [--limit N] [--fit-temperature OUT.json]")?,
+    );
+    let mut dirs = Vec::new();
+    let mut limit = usize::MAX;
+    let mut every = 1usize;
+    let mut fit_out: Option<PathBuf> = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--limit" => limit = args.next().ok_or("--limit N")?.parse()?,
+            "--every" => every = args.next().ok_or("--every K")?.parse()?,
+            "--fit-temperature" => fit_out = Some(args.next().ok_or("--fit-temperature OUT.json")?.into()),
+            _ => dirs.push(PathBuf::from(a)),
+        }
+    }
+    let mut model = QuantizedModel::load(&model_path)?;
+    let binary = model.classes == ["no", "yes"];
+    let mut merged: Option<Dataset> = None;
+    for dir in &dirs {
+        let d = Dataset::load(dir, InputSpec::of(&model))?;
+        let d = if binary {
+            d.map_classes(&model.classes, tumor_yes_no)?
+        } else {
+            let classes = model.classes.clone();
+            d.map_classes(&model.classes, move |c| classes.iter().any(|m| m == c).then(|| c.to_owned()))?
+        };
+        merged = Some(match merged {
+            None => d,
+            Some(m) => m.merge(d)?,
+        });
+    }
+    let dataset = merged.ok_or("no data folders")?;
+    let samples: Vec<_> =
+        dataset.split(Split::Validation).into_iter().step_by(every.max(1)).take(limit).collect();
+    let simulate_only = std::env::var_os("CRYPDOC_AGREEMENT_SIMULATE").is_some();
+    let encoding = Encoding::for_model(&model)?;
+    let policy = BountyPolicy::dev_default();
+    let classes = u8::try_from(model.classes.len())?;
+    let range = (policy.max_bounty - policy.min_bounty) as f64;
+    let price = |p: f64| -> Result<f64, Box<dyn std::error::Error>> {
+        Ok(policy.bounty(ConfidenceBps::from_probability(p.clamp(0.0, 1.0))?, classes)? as f64)
+    };
+
+    // Per (image, draw): the reference and the encrypted logits and the label.
+    let mut rows: Vec<(Vec<i64>, Vec<i64>, usize, PathBuf)> = Vec::new();
+    let started = Instant::now();
+    if simulate_only {
+        let mut rng = Rng(20_240_611);
+        for s in &samples {
+            let reference = model.infer(&s.pixels)?;
+            for _ in 0..DRAWS {
+                let got = simulate(&model, &encoding, &reference.pre_activations, &mut rng);
+                rows.push((reference.logits.clone(), got, s.label, s.path.clone()));
+            }
+        }
+    } else {
+        let (client, compressed) = ClientKey::generate();
+        let server = CompressedServerKey::from_bytes(&compressed.to_bytes())?.expand();
+        for (n, s) in samples.iter().enumerate() {
+            let reference = model.infer(&s.pixels)?;
+            let upload = client.encrypt(&model, &s.pixels)?.to_bytes();
+            let out = server.evaluate(&model, &EncryptedInput::from_bytes(&upload)?)?;
+            let got = client.decrypt(&model, &EncryptedLogits::from_bytes(&out.to_bytes())?)?;
+            rows.push((reference.logits.clone(), got.logits, s.label, s.path.clone()));
+            if (n + 1) % 50 == 0 {
+                eprintln!(
+                    "{}/{} images, {:.0} ms each",
+                    n + 1,
+                    samples.len(),
+                    started.elapsed().as_secs_f64() * 1e3 / (n + 1) as f64
+                );
+            }
+        }
+    }
+    let per_image_ms = started.elapsed().as_secs_f64() * 1e3 / samples.len().max(1) as f64;
+
+    type Row = (Vec<i64>, Vec<i64>, usize, PathBuf);
+    let draws = if simulate_only { DRAWS } else { 1 };
+    let report = |model: &QuantizedModel,
+                  rows: &[Row],
+                  label: &str|
+     -> Result<(), Box<dyn std::error::Error>> {
+        let (mut agree, mut exact, mut ref_correct, mut enc_correct) = (0usize, 0usize, 0usize, 0usize);
+        let (mut ref_conf, mut ref_ok, mut enc_conf, mut enc_ok) = (vec![], vec![], vec![], vec![]);
+        let mut diffs = Vec::with_capacity(rows.len());
+        for (reference, got, y, _) in rows {
+            let (rc, rp) = model.predict(reference);
+            let (ec, ep) = model.predict(got);
+            agree += usize::from(rc == ec);
+            exact += usize::from(reference == got);
+            ref_correct += usize::from(rc == *y);
+            enc_correct += usize::from(ec == *y);
+            ref_conf.push(rp);
+            ref_ok.push(rc == *y);
+            enc_conf.push(ep);
+            enc_ok.push(ec == *y);
+            diffs.push((price(ep)? - price(rp)?).abs() / range);
+        }
+        diffs.sort_by(f64::total_cmp);
+        let n = rows.len().max(1) as f64;
+        let far = diffs.iter().filter(|d| **d > 0.10).count() as f64 / n;
+        println!(
+            "{label}: {} images x {} draws, T {:.3}: class agreement {:.2}% (exact logits {:.2}%) | accuracy plaintext {:.2}% encrypted {:.2}% ({:+.2} pt) | ECE plaintext {:.4} encrypted {:.4} ({:+.4}) | bounty |encrypted - plaintext| / range: p95 {:.2}%, p99 {:.2}%, max {:.2}%, scans > 10% of range {:.2}%",
+            rows.len() / draws,
+            draws,
+            model.temperature,
+            100.0 * agree as f64 / n,
+            100.0 * exact as f64 / n,
+            100.0 * ref_correct as f64 / n,
+            100.0 * enc_correct as f64 / n,
+            100.0 * (enc_correct as f64 - ref_correct as f64) / n,
+            ece(&ref_conf, &ref_ok),
+            ece(&enc_conf, &enc_ok),
+            ece(&enc_conf, &enc_ok) - ece(&ref_conf, &ref_ok),
+            100.0 * percentile(&diffs, 0.95),
+            100.0 * percentile(&diffs, 0.99),
+            100.0 * diffs.last().copied().unwrap_or(0.0),
+            100.0 * far,
+        );
+        Ok(())
+    };
+    let mode = if simulate_only { "simulated" } else { "encrypted" };
+    println!("{mode}: {:.1} ms per image", per_image_ms);
+    for dir in &dirs {
+        let mine: Vec<Row> = rows.iter().filter(|r| r.3.starts_with(dir)).cloned().collect();
+        if !mine.is_empty() {
+            report(&model, &mine, &format!("{} ({mode})", dir.display()))?;
+        }
+    }
+    report(&model, &rows, &format!("pooled ({mode})"))?;
+    if let Some(out) = fit_out {
+        let logits: Vec<Vec<f64>> =
+            rows.iter().map(|r| r.1.iter().map(|z| *z as f64 * model.logit_scale).collect()).collect();
+        let labels: Vec<usize> = rows.iter().map(|r| r.2).collect();
+        model.temperature = fit_temperature(&logits, &labels);
+        model.model_id = model.compute_id();
+        model.validate()?;
+        std::fs::write(&out, model.to_json())?;
+        println!(
+            "temperature fitted to the {mode} logits: {:.4}, written to {}",
+            model.temperature,
+            out.display()
+        );
+        for dir in &dirs {
+            let mine: Vec<Row> = rows.iter().filter(|r| r.3.starts_with(dir)).cloned().collect();
+            if !mine.is_empty() {
+                report(&model, &mine, &format!("{} ({mode}, refitted)", dir.display()))?;
+            }
+        }
+        report(&model, &rows, &format!("pooled ({mode}, refitted)"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! One tumor yes/no model for Br35H and Nickparvar together: Nickparvar's `notumor` is `no`, its
+//! three tumor types are `yes`; each file's split is by its SHA-256 as always, and a file in
+//! both collections counts once. Prints and writes validation metrics per source and pooled.
+//!
+//! ```text
+//! cargo run --release -p crypdoc-train --example train_binary -- BR35H_DIR NICKPARVAR_DIR OUT_DIR [CONFIG_JSON | [CONFIG_JSON, ...]]
+//! ```
+//!
+//! With a JSON array, each configuration is trained in turn (images are loaded once per input
+//! size) into `OUT_DIR/<n>/`.
+
+use crypdoc_model::metrics::{evaluate_model, Evaluation};
+use crypdoc_model::{tumor_yes_no, Dataset, InputSpec, Sample, Split};
+use crypdoc_train::{train, TrainConfig, Trained};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn load(dirs: &[PathBuf], spec: InputSpec) -> Result<Dataset, Box<dyn std::error::Error>> {
+    let classes = vec!["no".to_owned(), "yes".to_owned()];
+    let mut merged: Option<Dataset> = None;
+    for dir in dirs {
+        let d = Dataset::load(dir, spec)?.map_classes(&classes, tumor_yes_no)?;
+        eprintln!("{}: {} images, {} skipped", dir.display(), d.samples.len(), d.skipped.len());
+        for s in &d.skipped {
+            eprintln!("  skipped {}: {}", s.path.display(), s.reason);
+        }
+        merged = Some(match merged {
+            None => d,
+            Some(m) => m.merge(d)?,
+        });
+    }
+    merged.ok_or_else(|| "no data folders".into())
+}
+
+/// Validation metrics of `trained` per source folder and pooled.
+fn per_source(
+    trained: &Trained,
+    dataset: &Dataset,
+    dirs: &[PathBuf],
+) -> Result<Vec<(String, Evaluation)>, Box<dyn std::error::Error>> {
+    let validation: Vec<&Sample> = dataset.split(Split::Validation);
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mine: Vec<&Sample> = validation.iter().copied().filter(|s| s.path.starts_with(dir)).collect();
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.push((name, evaluate_model(&trained.model, &mine)?));
+    }
+    out.push(("pooled".into(), evaluate_model(&trained.model, &validation)?));
+    Ok(out)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, br35h, nickparvar, out, rest @ ..] = &args[..] else {
+        return Err(
+            "usage: train_binary BR35H_DIR NICKPARVAR_DIR OUT_DIR [CONFIG_JSON | [CONFIG_JSON, ...]]".into(),
+        );
+    };
+    let configs: Vec<TrainConfig> = match rest.first() {
+        None => vec![TrainConfig::default()],
+        Some(json) if json.trim_start().starts_with('[') => serde_json::from_str(json)?,
+        Some(json) => vec![serde_json::from_str(json)?],
+    };
+    let dirs = [PathBuf::from(br35h), PathBuf::from(nickparvar)];
+    let out = Path::new(out);
+    let mut cache: HashMap<(u32, u8), Dataset> = HashMap::new();
+    for (n, config) in configs.iter().enumerate() {
+        let key = (config.input_size, config.input_bits);
+        let dataset = match cache.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let started = std::time::Instant::now();
+                let d = load(&dirs, InputSpec { size: key.0, bits: key.1 })?;
+                eprintln!("loaded {} images in {:.1} s", d.samples.len(), started.elapsed().as_secs_f64());
+                e.insert(d)
+            }
+        };
+        let dataset = &*dataset;
+        let trained = train(dataset, config, |_| ())?;
+        let dir = if configs.len() == 1 { out.to_owned() } else { out.join(n.to_string()) };
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("model.json"), trained.model.to_json())?;
+        std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(config)?)?;
+        std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&trained.report)?)?;
+        std::fs::write(dir.join("float.json"), serde_json::to_string(&trained.float)?)?;
+        let sources = per_source(&trained, dataset, &dirs)?;
+        std::fs::write(dir.join("sources.json"), serde_json::to_string_pretty(&sources)?)?;
+        let r = &trained.report;
+        print!(
+            "[{n}] size {} hidden {} epochs {} seed {} | train {} val {} | {:.1} s | float {:.4} int-train {:.4} T {:.3}",
+            config.input_size,
+            config.hidden,
+            config.epochs,
+            config.seed,
+            r.train_count,
+            r.validation_count,
+            r.train_seconds,
+            r.float_validation_accuracy,
+            r.int_train_accuracy,
+            r.temperature
+        );
+        for (name, e) in &sources {
+            print!(
+                " | {name} n={} acc {:.4} ece {:.4} auc {:.4} near {:.4}",
+                e.count, e.accuracy, e.ece, e.roc_auc, e.near_zero_fraction
+            );
+        }
+        println!();
+    }
+    Ok(())
+}
