@@ -17,6 +17,7 @@ pub(crate) struct Cli {
 
 /// Where state lives and how to reach the chain.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Directory holding the deployment file, keystores, local salts and the embedded store.
     #[arg(long, global = true, env = "CRYPDOC_HOME", default_value = ".crypdoc")]

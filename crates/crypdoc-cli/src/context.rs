@@ -12,6 +12,31 @@ use crate::args::GlobalArgs;
 /// Environment variable holding the keystore password (otherwise it is prompted for).
 pub(crate) const PASSWORD_ENV: &str = "CRYPDOC_PASSWORD";
 
+/// Password of the accounts `dev up` creates when $CRYPDOC_PASSWORD is unset: they hold dev-chain
+/// funds only.
+pub(crate) const DEV_PASSWORD: &str = "crypdoc-dev";
+
+/// The accounts whose keystores `dev up` encrypted with [`DEV_PASSWORD`], listed in
+/// `<keystores>/dev-accounts.json` so that later commands open them without asking.
+pub(crate) fn dev_accounts(keystore_dir: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read(keystore_dir.join(DEV_ACCOUNTS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Records that `names` were encrypted with [`DEV_PASSWORD`].
+pub(crate) fn record_dev_accounts<'a>(
+    keystore_dir: &Path,
+    names: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<()> {
+    let mut all = dev_accounts(keystore_dir);
+    all.extend(names.into_iter().map(str::to_owned));
+    write_atomic(&keystore_dir.join(DEV_ACCOUNTS_FILE), &serde_json::to_vec_pretty(&all)?)
+}
+
+const DEV_ACCOUNTS_FILE: &str = "dev-accounts.json";
+
 /// What `dev up` started, so that later commands find the chain and `dev down` can stop it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DevnetState {
@@ -80,12 +105,30 @@ impl GlobalArgs {
         self.account.as_deref().context("no account chosen: pass --account NAME (see `crypdoc account list`)")
     }
 
+    /// The password from `$CRYPDOC_PASSWORD`, or a hidden prompt on the terminal.
     pub(crate) fn password(&self, prompt: &str) -> anyhow::Result<String> {
         if let Ok(password) = std::env::var(PASSWORD_ENV) {
             return Ok(password);
         }
+        // rpassword's own error (ENXIO from /dev/tty) says nothing a user can act on.
         rpassword::prompt_password(prompt)
-            .with_context(|| format!("cannot read a password; set {PASSWORD_ENV}"))
+            .map_err(|_| anyhow::anyhow!("no terminal to ask for a password on: set {PASSWORD_ENV}"))
+    }
+
+    /// The password of account `name`: `$CRYPDOC_PASSWORD`; else the dev password for the
+    /// accounts `dev up` created with it while the dev chain it started is recorded; else a prompt.
+    fn account_password(&self, name: &str) -> anyhow::Result<String> {
+        if std::env::var_os(PASSWORD_ENV).is_none()
+            && DevnetState::load(&self.state_dir).is_some()
+            && dev_accounts(&self.keystore_dir()).contains(name)
+        {
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                eprintln!("note: opening dev-chain accounts with the dev password (set {PASSWORD_ENV} to use another)");
+            });
+            return Ok(DEV_PASSWORD.to_owned());
+        }
+        self.password(&format!("password for account {name}: "))
     }
 
     pub(crate) fn keystore_path(&self, name: &str) -> PathBuf {
@@ -100,7 +143,7 @@ impl GlobalArgs {
                 self.keystore_dir().display()
             );
         }
-        let password = self.password(&format!("password for account {name}: "))?;
+        let password = self.account_password(name)?;
         PrivateKeySigner::decrypt_keystore(&path, password)
             .map_err(|e| anyhow::anyhow!("cannot open account {name:?}: {e} (wrong password?)"))
     }

@@ -146,13 +146,113 @@ fn a_doctor_journey_with_salt_recovery() {
     assert!(err.contains("nothing is credited to"), "{err}");
 }
 
+/// The README's "By hand" sequence, as a newcomer runs it from a script: no terminal, no
+/// `$CRYPDOC_PASSWORD`. The keystores `dev up` made open with the dev password (said once on
+/// stderr); any other keystore fails naming the variable and nothing else.
+#[test]
+fn the_readme_sequence_runs_without_a_terminal_or_password() {
+    let cli = Cli::new();
+    let run = |args: &[&str]| -> (Value, String) {
+        // setsid: a new session has no controlling terminal, as under CI or an editor's task runner.
+        let out = Command::new("setsid")
+            .arg("--wait")
+            .arg(env!("CARGO_BIN_EXE_crypdoc"))
+            .arg("--state-dir")
+            .arg(cli.state.path())
+            .args(args)
+            .arg("--json")
+            .env_remove("CRYPDOC_PASSWORD")
+            .env_remove("CRYPDOC_RPC_URL")
+            .env_remove("CRYPDOC_ACCOUNT")
+            .env_remove("CRYPDOC_IPFS_API")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "crypdoc {args:?} failed:\n{stderr}");
+        (
+            serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("crypdoc {args:?}: not JSON ({e})")),
+            stderr,
+        )
+    };
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
+    let scan = sample("yes/y2.jpg");
+
+    let (up, _) = run(&["dev", "up"]);
+    assert_eq!(up["dev_password"], true);
+    let (posted, stderr) = run(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--model",
+        model.to_str().unwrap(),
+        "--seats",
+        "3",
+    ]);
+    assert_eq!(stderr.matches("dev password").count(), 1, "said once: {stderr}");
+    let task = posted["task"].as_str().unwrap().to_owned();
+    assert_eq!(posted["earns_reputation"], true);
+    let doctors = ["doctor1", "doctor2", "doctor3"];
+    for doctor in doctors {
+        run(&["doctor", "claim", &task, "-a", doctor]);
+    }
+    let (pass, _) = run(&["hospital", "run", "--once", "-a", "hospital"]);
+    assert_eq!(pass["keys_released"].as_array().map(Vec::len), Some(3));
+    for doctor in doctors {
+        let out = cli.state.path().join(format!("{doctor}.jpg"));
+        run(&["doctor", "read", &task, "-a", doctor, "--out", out.to_str().unwrap()]);
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&scan).unwrap());
+        run(&["doctor", "commit", &task, "-a", doctor, "--diagnosis", "tumor"]);
+    }
+    for doctor in doctors {
+        run(&["doctor", "reveal", &task, "-a", doctor]);
+    }
+    let (finalized, _) = run(&["task", "finalize", &task, "-a", "doctor1"]);
+    assert_eq!(finalized["task"]["outcome"], "tumor");
+    let bounty: u128 = posted["bounty"].as_str().unwrap().parse().unwrap();
+    let mut paid = 0u128;
+    for doctor in doctors {
+        let (withdrawn, _) = run(&["withdraw", "-a", doctor]);
+        paid += withdrawn["amount"].as_str().unwrap().parse::<u128>().unwrap();
+        let (reputation, _) = run(&["reputation", "show", doctor]);
+        assert_eq!(reputation["reputation"], "1");
+    }
+    // The bounty's indivisible remainder goes back to the poster.
+    let (hospital, _) = run(&["reputation", "show", "hospital"]);
+    let dust: u128 = hospital["credit"].as_str().unwrap().parse().unwrap();
+    assert!(dust < 3, "{dust}");
+    assert_eq!(paid + dust, bounty + 3 * 5_000_000, "the bounty and every stake came back");
+
+    // A keystore made with a password of its own keeps asking; without a terminal the error
+    // names the variable and nothing else.
+    cli.json(&["account", "new", "mine"]);
+    let out = Command::new("setsid")
+        .arg("--wait")
+        .arg(env!("CARGO_BIN_EXE_crypdoc"))
+        .args(["--state-dir", cli.state.path().to_str().unwrap(), "withdraw", "-a", "mine"])
+        .env_remove("CRYPDOC_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: no terminal to ask for a password on: set CRYPDOC_PASSWORD"
+    );
+}
+
 #[test]
 fn bad_input_gets_one_clear_line() {
     let cli = Cli::new();
     let err = cli.error(&["task", "show", "1"]);
     assert!(err.contains("run `crypdoc dev up`"), "{err}");
 
-    cli.json(&["dev", "up"]);
+    // The doctors start without encryption keys, so claims say which of the two facts is missing.
+    cli.json(&["dev", "up", "--no-encryption-keys"]);
     let err = cli.error(&["task", "show", "7"]);
     assert_eq!(err, "error: task 7 does not exist (see `crypdoc task list`)");
 
@@ -207,9 +307,16 @@ fn bad_input_gets_one_clear_line() {
     // A doctor without an encryption key, and a claim before any task exists in that phase.
     cli.json(&post_args(&scan, "no-tumor", "0.9", &[]));
     let err = cli.error(&["doctor", "claim", "1", "-a", "doctor2"]);
-    assert!(err.contains("run `crypdoc doctor set-key`"), "{err}");
-    let err = cli.error(&["doctor", "claim", "1", "-a", "researcher"]);
-    assert!(err.contains("not accredited"), "{err}");
+    assert!(
+        err.contains("cannot take seats: it has published no encryption key (run `crypdoc doctor set-key`)"),
+        "{err}"
+    );
+    let err = cli.error(&["doctor", "claim", "1", "-a", "hospital"]);
+    assert!(err.contains("cannot take seats: it is accredited as a hospital"), "{err}");
+    // The researcher was accredited as a hospital above; a brand-new account holds nothing.
+    cli.json(&["account", "new", "stranger"]);
+    let err = cli.error(&["doctor", "claim", "1", "-a", "stranger"]);
+    assert!(err.contains("cannot take seats: it is not accredited as a doctor"), "{err}");
 
     let err = cli.error(&["doctor", "claim", "1", "-a", "nobody"]);
     assert!(err.contains("no account named \"nobody\""), "{err}");
@@ -228,7 +335,7 @@ fn bad_input_gets_one_clear_line() {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
     let model = model.to_str().unwrap();
     let err = cli.error(&model_post_args(not_an_image.to_str().unwrap(), model));
-    assert!(err.contains("as a scan: cannot decode image"), "{err}");
+    assert!(err.contains("as a scan: ") && err.contains("JPEG or PNG"), "{err}");
     let err = cli.error(&[
         "task",
         "post",

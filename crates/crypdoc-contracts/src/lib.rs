@@ -16,5 +16,7 @@ pub mod market;
 pub mod revert;
 
 pub use deploy::{deploy_all, Deployment, DeploymentError};
-pub use market::{wallet_provider, MarketClient, MarketError, MarketLimits, TaskView, POSTING_LEAD_SECS};
+pub use market::{
+    wallet_provider, MarketClient, MarketError, MarketLimits, ServeRefusal, TaskView, POSTING_LEAD_SECS,
+};
 pub use revert::{CallError, Revert};

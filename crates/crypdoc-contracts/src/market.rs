@@ -20,7 +20,7 @@ use crate::{
         IDiagnosisMarket::{
             self, IDiagnosisMarketErrors, IDiagnosisMarketInstance, Phase, Task, TaskParams, Vote,
         },
-        IDoctorRegistry::{self, Credential, IDoctorRegistryInstance},
+        IDoctorRegistry::{self, Credential, IDoctorRegistryInstance, Role},
         IReputationToken::{self, IReputationTokenInstance},
         IERC20,
     },
@@ -83,12 +83,44 @@ pub enum MarketError {
     /// No token was configured for the operation.
     #[error("no bounty token: the deployment has no stablecoin, pass --token")]
     NoToken,
+    /// The account may not take seats, for the reason the registry gives.
+    #[error("{doctor} cannot take seats: {reason}")]
+    CannotServe {
+        /// The account.
+        doctor: Address,
+        /// What the registry says.
+        reason: ServeRefusal,
+    },
     /// A transaction was mined but reverted.
     #[error("transaction {0} reverted")]
     Reverted(TxHash),
     /// An expected event was missing from a receipt.
     #[error("transaction {0} emitted no {1} event")]
     MissingEvent(TxHash, &'static str),
+}
+
+/// Why the registry does not let a doctor take seats (`canServe` is false), so the doctor learns
+/// which of the two conditions to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ServeRefusal {
+    /// No credential at all.
+    #[error("it is not accredited as a doctor (the credential issuer runs `crypdoc doctor accredit ADDRESS --license TEXT`)")]
+    NotAccredited,
+    /// Accredited as a hospital: one address holds one role.
+    #[error("it is accredited as a hospital, and a hospital cannot review scans")]
+    Hospital,
+    /// The issuer revoked the accreditation.
+    #[error("its accreditation was revoked (ask the credential issuer)")]
+    Revoked,
+    /// The accreditation ran out.
+    #[error("its accreditation expired at unix time {expired_at} (ask the credential issuer to renew it)")]
+    Expired {
+        /// When it expired.
+        expired_at: u64,
+    },
+    /// Accredited, but no X25519 key to wrap scan keys to.
+    #[error("it has published no encryption key (run `crypdoc doctor set-key`)")]
+    NoEncryptionKey,
 }
 
 impl From<alloy::contract::Error> for MarketError {
@@ -417,12 +449,34 @@ impl MarketClient {
         // Say why a doctor cannot serve before asking for tokens they would not need.
         let me = self.address();
         if !self.read(self.registry().canServe(me).call().await).await? {
-            let error = IDiagnosisMarket::DoctorCannotServe { doctor: me };
-            return Err(IDiagnosisMarketErrors::DoctorCannotServe(error).into());
+            return Err(match self.serve_refusal(me).await? {
+                Some(reason) => MarketError::CannotServe { doctor: me, reason },
+                None => IDiagnosisMarketErrors::DoctorCannotServe(IDiagnosisMarket::DoctorCannotServe {
+                    doctor: me,
+                })
+                .into(),
+            });
         }
         self.ensure_allowance(task.token, U256::from(task.stakePerSeat)).await?;
         let market = self.market();
         Ok(self.send(market.claimSeat(task_id)).await?.transaction_hash)
+    }
+
+    /// Why `doctor` may not take seats now, or `None` when the registry lets it serve.
+    pub async fn serve_refusal(&self, doctor: Address) -> Result<Option<ServeRefusal>, MarketError> {
+        let credential = self.credential_of(doctor).await?;
+        let now = self.chain_time().await?;
+        let reason = match credential.role {
+            Role::None => Some(ServeRefusal::NotAccredited),
+            Role::Hospital => Some(ServeRefusal::Hospital),
+            _ if credential.revoked => Some(ServeRefusal::Revoked),
+            _ if credential.expiresAt <= now => {
+                Some(ServeRefusal::Expired { expired_at: credential.expiresAt })
+            }
+            _ if self.encryption_key_of(doctor).await?.is_none() => Some(ServeRefusal::NoEncryptionKey),
+            _ => None,
+        };
+        Ok(reason)
     }
 
     /// Publishes the scan key wrapped to `doctor`.

@@ -14,6 +14,7 @@ use crypdoc_contracts::{
     devnet::{Anvil, ANVIL_DEPLOYER_KEY},
     wallet_provider, MarketClient,
 };
+use crypdoc_doctor::Doctor;
 use serde_json::json;
 use tracing::info;
 
@@ -22,13 +23,12 @@ use crate::{
     commands::{
         account::{load_index, store_account},
         dataset::{default_ocean_path, deploy_dev_ocean},
+        doctor::salt_store,
     },
-    context::{write_atomic, DevnetState, PASSWORD_ENV},
+    context::{record_dev_accounts, write_atomic, DevnetState, DEV_PASSWORD, PASSWORD_ENV},
     output::emit,
 };
 
-/// Password of the dev accounts when $CRYPDOC_PASSWORD is unset: they hold dev-chain funds only.
-pub(crate) const DEV_PASSWORD: &str = "crypdoc-dev";
 /// The demo doctors created by `dev up`.
 pub(crate) const DEV_DOCTORS: [&str; 5] = ["doctor1", "doctor2", "doctor3", "doctor4", "doctor5"];
 
@@ -51,10 +51,10 @@ pub(crate) struct UpArgs {
     /// Test stablecoins minted to the researcher (to buy datasets).
     #[arg(long, default_value = "1000")]
     researcher_funds: u64,
-}
-
-pub(crate) fn dev_password() -> String {
-    std::env::var(PASSWORD_ENV).unwrap_or_else(|_| DEV_PASSWORD.to_owned())
+    /// Leave the demo doctors' encryption keys unpublished (to publish them from the web page
+    /// or with `crypdoc doctor set-key`).
+    #[arg(long)]
+    no_encryption_keys: bool,
 }
 
 impl DevCommand {
@@ -120,15 +120,32 @@ impl UpArgs {
         let deployment = deploy_as(&provider, admin, true).await?;
         deployment.save(&global.deployment_path())?;
 
-        let password = dev_password();
-        let mut accounts =
-            vec![("admin".to_owned(), store_account(global, "admin", &deployer, Some(&password))?)];
-        for name in std::iter::once("hospital").chain(DEV_DOCTORS).chain(std::iter::once("researcher")) {
+        // Keystores made with the dev password open without asking later (`GlobalArgs::open_account`);
+        // with $CRYPDOC_PASSWORD set they are the user's own and keep asking.
+        let explicit_password = std::env::var(PASSWORD_ENV).ok();
+        let password = explicit_password.clone().unwrap_or_else(|| DEV_PASSWORD.to_owned());
+        let mut created = Vec::new();
+        let mut signers = std::collections::BTreeMap::new();
+        let mut accounts = Vec::new();
+        for name in std::iter::once("admin")
+            .chain(std::iter::once("hospital"))
+            .chain(DEV_DOCTORS)
+            .chain(std::iter::once("researcher"))
+        {
             let address = match load_index(global)?.get(name) {
                 Some(address) => *address,
-                None => store_account(global, name, &PrivateKeySigner::random(), Some(&password))?,
+                None => {
+                    let signer = if name == "admin" { deployer.clone() } else { PrivateKeySigner::random() };
+                    let address = store_account(global, name, &signer, Some(&password))?;
+                    created.push(name);
+                    signers.insert(name, signer);
+                    address
+                }
             };
             accounts.push((name.to_owned(), address));
+        }
+        if explicit_password.is_none() {
+            record_dev_accounts(&global.keystore_dir(), created.iter().copied())?;
         }
 
         // Ocean v4's own contracts, for the hospital's dataset (`crypdoc dataset ...`).
@@ -158,6 +175,18 @@ impl UpArgs {
             }
         }
 
+        // The demo doctors publish their encryption keys, so they can take seats right away.
+        for name in DEV_DOCTORS.into_iter().filter(|_| !self.no_encryption_keys) {
+            let signer = match signers.remove(name) {
+                Some(signer) => signer,
+                None => global.open_account(name)?,
+            };
+            let doctor_client = MarketClient::connect(&rpc_url, signer, deployment.clone()).await?;
+            if doctor_client.encryption_key_of(doctor_client.address()).await?.is_none() {
+                Doctor::new(doctor_client, salt_store(global)).publish_key().await?;
+            }
+        }
+
         let value = json!({
             "rpc_url": rpc_url,
             "anvil_pid": pid,
@@ -165,6 +194,7 @@ impl UpArgs {
             "ocean": { "file": ocean_path, "addresses": ocean },
             "accounts": accounts.iter().map(|(n, a)| json!({ "name": n, "address": a })).collect::<Vec<_>>(),
             "password_env": PASSWORD_ENV,
+            "dev_password": explicit_password.is_none(),
         });
         emit(global.json, &value, || {
             let mut lines = vec![
@@ -180,12 +210,27 @@ impl UpArgs {
                     ocean_path.display()
                 ),
                 String::new(),
-                format!(
-                    "accounts (keystores in {}, password from ${PASSWORD_ENV}, default {DEV_PASSWORD:?}):",
-                    global.keystore_dir().display()
-                ),
+                match &explicit_password {
+                    None => format!(
+                        "accounts (keystores in {}, dev password {DEV_PASSWORD:?}: later commands open them without asking):",
+                        global.keystore_dir().display()
+                    ),
+                    Some(_) => format!(
+                        "accounts (keystores in {}, encrypted with ${PASSWORD_ENV}):",
+                        global.keystore_dir().display()
+                    ),
+                },
             ];
-            lines.extend(accounts.iter().map(|(n, a)| format!("  {n:<11} {a}")));
+            lines.extend(accounts.iter().map(|(n, a)| {
+                let role = match n.as_str() {
+                    "admin" => "admin and credential issuer",
+                    "hospital" => "accredited hospital, funded",
+                    "researcher" => "funded to buy datasets",
+                    _ if self.no_encryption_keys => "accredited doctor, funded",
+                    _ => "accredited doctor, funded, encryption key published",
+                };
+                format!("  {n:<11} {a}  {role}")
+            }));
             lines.join("\n")
         });
         Ok(())

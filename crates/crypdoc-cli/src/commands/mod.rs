@@ -44,7 +44,8 @@ pub(crate) enum Command {
     /// Content-addressed storage of ciphertexts (embedded store or an IPFS node).
     #[command(subcommand)]
     Store(store::StoreCommand),
-    /// The tumor classifier: train, evaluate, predict (plaintext).
+    /// The tumor classifier: train, evaluate, predict (in plaintext, or on the encrypted scan with
+    /// `--encrypted`).
     #[command(subcommand)]
     Model(model::ModelCommand),
     /// Run the whole lifecycle on a fresh dev chain.
