@@ -49,6 +49,7 @@ contract Deploy is Script {
     }
 
     /// @notice MIN_REPUTATION_BOUNTY does not fit the market's uint96 bounties.
+    /// @param minBounty The MIN_REPUTATION_BOUNTY that was given.
     error MinReputationBountyTooLarge(uint256 minBounty);
 
     function run() external returns (Deployment memory d) {
