@@ -249,6 +249,40 @@ impl Dataset {
 mod tests {
     use super::*;
 
+    fn sample(name: &str, label: usize, sha: &str) -> Sample {
+        Sample { path: PathBuf::from(name), label, sha256: sha.into(), pixels: vec![0] }
+    }
+
+    #[test]
+    fn nickparvar_maps_onto_yes_no_and_merging_counts_each_file_once() {
+        let classes: Vec<String> =
+            ["glioma", "meningioma", "notumor", "pituitary"].map(String::from).to_vec();
+        let nick = Dataset {
+            classes,
+            samples: (0..4).map(|k| sample(&format!("n{k}"), k, &format!("{k}a"))).collect(),
+            skipped: vec![],
+        };
+        let yes_no = vec!["no".to_owned(), "yes".to_owned()];
+        let mapped = nick.map_classes(&yes_no, tumor_yes_no).unwrap();
+        assert_eq!(mapped.classes, yes_no);
+        assert_eq!(mapped.samples.iter().map(|s| s.label).collect::<Vec<_>>(), [1, 1, 0, 1]);
+        let br35h = Dataset {
+            classes: yes_no.clone(),
+            samples: vec![sample("b0", 0, "2a"), sample("b1", 1, "ff")],
+            skipped: vec![],
+        };
+        let merged = br35h.merge(mapped).unwrap();
+        // "2a" is in both: counted once, as the first collection's file.
+        assert_eq!(merged.samples.len(), 5);
+        assert_eq!(merged.samples.iter().filter(|s| s.sha256 == "2a").count(), 1);
+        let bad = Dataset { classes: vec!["cat".into(), "dog".into()], samples: vec![], skipped: vec![] };
+        assert!(matches!(
+            bad.clone().map_classes(&yes_no, |c| Some(c.to_owned())),
+            Err(DatasetError::UnknownClass { .. })
+        ));
+        assert!(matches!(merged.merge(bad), Err(DatasetError::ClassMismatch { .. })));
+    }
+
     #[test]
     fn split_rule_is_by_first_hex_digit() {
         assert_eq!(Split::of_sha256("0abc"), Split::Holdout);

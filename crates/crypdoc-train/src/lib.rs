@@ -58,6 +58,12 @@ pub struct TrainConfig {
     /// Headroom of the calibrated hidden range over the largest training pre-activation
     /// ([`QuantizedModel::calibrate_hidden_range`]).
     pub range_headroom: f64,
+    /// Noise-aware training: each hidden sign is flipped in the forward pass with the
+    /// probability that the encrypted circuit's bootstrap noise flips it, that noise's standard
+    /// deviation (`2^-9.7` of the torus, about `range / 400` of a unit's range) multiplied by
+    /// this factor; 0 turns it off. It teaches the output layer not to lean on units that sit
+    /// near zero, whose flips move the encrypted confidence (and the bounty).
+    pub flip_noise: f64,
 }
 
 impl Default for TrainConfig {
@@ -78,6 +84,7 @@ impl Default for TrainConfig {
             mirror: true,
             input_dropout: 0.2,
             range_headroom: 0.125,
+            flip_noise: 0.0,
         }
     }
 }
@@ -372,6 +379,8 @@ struct Batch {
     /// Per hidden unit: the pre-activation margin the margin term asks for.
     band: Vec<f32>,
     margin_weight: f32,
+    /// `rows x hidden`, +1 or -1: the simulated flips of the encrypted circuit's signs.
+    flips: Vec<f32>,
 }
 
 /// Loss and gradients `[w1, b1, w2, b2]` of one batch, computed with burn's autodiff on the
@@ -407,7 +416,8 @@ fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [
     let sd = centred.powf_scalar(2.0).mean_dim(0).sqrt().add_scalar(1e-6);
     let normalised = pre.clone() / sd;
     let soft = normalised.clamp(-1.0, 1.0);
-    let hard = pre.clone().detach().greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0);
+    let hard = pre.clone().detach().greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0)
+        * constant(batch.flips.clone(), [b, d.hidden]);
     let act = soft.clone() + (hard - soft).detach();
     let logits = act.matmul(w2q) + b2.clone();
     let ce = (log_softmax(logits, 1) * ys).sum_dim(1).mean().neg();
@@ -448,7 +458,7 @@ fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [
         let var = (0..rows).map(|r| (pre[r * h + j] - mean).powi(2)).sum::<f32>() / rows as f32;
         *s = var.sqrt() + 1e-6;
     }
-    let act: Vec<f32> = pre.iter().map(|p| if *p >= 0.0 { 1.0 } else { -1.0 }).collect();
+    let act: Vec<f32> = pre.iter().zip(&batch.flips).map(|(p, f)| if *p >= 0.0 { *f } else { -*f }).collect();
     let mut loss = 0f32;
     let mut g_logits = vec![0f32; rows * c];
     for r in 0..rows {
@@ -517,6 +527,64 @@ fn gradients(params: &Params, q: &Quantised, d: &Dims, batch: &Batch) -> (f32, [
         }
     }
     (loss, [gw1, gb1, gw2, gb2])
+}
+
+/// Per row and hidden unit, -1 where the encrypted circuit's noise would flip the sign: the
+/// unit's range is the largest `|pre|` in the batch (the circuit fills the half torus with the
+/// calibrated range), the noise `2^-9.7` of the torus times `factor`.
+fn simulated_flips(
+    x: &[f32],
+    q: &Quantised,
+    b1: &[f32],
+    d: &Dims,
+    rows: usize,
+    factor: f64,
+    rng: &mut Rng,
+) -> Vec<f32> {
+    const NOISE_SIGMA: f64 = 0.001_2;
+    let (n, h) = (d.inputs, d.hidden);
+    let mut pre = vec![0f32; rows * h];
+    for r in 0..rows {
+        let out = &mut pre[r * h..(r + 1) * h];
+        // Centred inputs, so the float bias (the centring is folded in only at export).
+        out.copy_from_slice(b1);
+        for (i, xv) in x[r * n..(r + 1) * n].iter().enumerate() {
+            if *xv != 0.0 {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o += xv * f32::from(q.q1[i * h + j]) * q.s1[j];
+                }
+            }
+        }
+    }
+    let mut range = vec![1e-12f64; h];
+    for r in 0..rows {
+        for j in 0..h {
+            range[j] = range[j].max(f64::from(pre[r * h + j].abs()));
+        }
+    }
+    pre.iter()
+        .enumerate()
+        .map(|(k, p)| {
+            // Phase distance from the boundary: |pre| / range of the half torus.
+            let distance = f64::from(p.abs()) / range[k % h] * 0.5;
+            let sigma = NOISE_SIGMA * factor;
+            let flip = 0.5 * erfc(distance / (sigma * std::f64::consts::SQRT_2));
+            if rng.uniform() < flip {
+                -1.0
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7).
+fn erfc(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    poly * (-x * x).exp()
 }
 
 fn mirror(pixels: &[u8], size: usize) -> Vec<u8> {
@@ -615,7 +683,12 @@ pub fn train(
                 .map(|j| (q.s1[j] / max_pixel * global / 256.0 * config.margin_factor as f32).max(1e-8))
                 .collect();
 
-            let batch = Batch { x, y, rows: b, band, margin_weight: config.margin_weight as f32 };
+            let flips = if config.flip_noise > 0.0 {
+                simulated_flips(&x, &q, &params.b1, &d, b, config.flip_noise, &mut rng)
+            } else {
+                vec![1.0; b * d.hidden]
+            };
+            let batch = Batch { x, y, rows: b, band, margin_weight: config.margin_weight as f32, flips };
             let (loss_value, g) = gradients(&params, &q, &d, &batch);
             loss_sum += f64::from(loss_value) * b as f64;
             let progress_fraction = step as f64 / total_steps as f64;

@@ -8,11 +8,21 @@ use std::path::Path;
 
 #[test]
 fn integer_reference_tracks_the_float_model_on_the_samples() {
+    check("br35h-mlp");
+}
+
+#[test]
+fn binary_v2_tracks_its_float_model_on_the_samples() {
+    check("crypdoc-binary-v2");
+}
+
+fn check(name: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let model = QuantizedModel::load(&root.join("models/br35h-mlp.json")).unwrap();
-    let float: FloatModel =
-        serde_json::from_str(&std::fs::read_to_string(root.join("models/br35h-mlp.float.json")).unwrap())
-            .unwrap();
+    let model = QuantizedModel::load(&root.join(format!("models/{name}.json"))).unwrap();
+    let float: FloatModel = serde_json::from_str(
+        &std::fs::read_to_string(root.join(format!("models/{name}.float.json"))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(float.classes, model.classes);
     let dataset = Dataset::load(&root.join("samples/br35h"), InputSpec::of(&model)).unwrap();
     assert!(dataset.samples.len() >= 8);
