@@ -104,7 +104,7 @@ struct Chain {
 impl Chain {
     async fn start(stablecoin_units: u128) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true)?;
+        let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).await?;
         let url = anvil.endpoint();
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
         let provider = wallet_provider(&url, deployer.clone()).map_err(anyhow::Error::msg)?;

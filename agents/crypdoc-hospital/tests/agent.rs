@@ -39,7 +39,7 @@ fn spec(cid: String) -> TaskSpec {
 #[tokio::test]
 async fn releases_each_key_once_across_restarts_and_lost_state() {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).unwrap();
+    let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).await.unwrap();
     let url = anvil.endpoint();
     let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse().unwrap();
     let provider = wallet_provider(&url, deployer.clone()).unwrap();

@@ -403,8 +403,9 @@ mod tests {
 
     async fn chain() -> (Anvil, tempfile::TempDir, DynProvider) {
         let dir = tempfile::tempdir().unwrap();
-        let anvil =
-            Anvil::spawn(&dir.path().join("anvil.log"), true).expect("anvil starts (run `npm ci` first)");
+        let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true)
+            .await
+            .expect("anvil starts (run `npm ci` first)");
         let provider = wallet_provider(&anvil.endpoint(), ANVIL_DEPLOYER_KEY.parse().unwrap()).unwrap();
         (anvil, dir, provider)
     }

@@ -7,6 +7,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// How long anvil has to start listening.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often its log and port are checked meanwhile.
+const READY_POLL: Duration = Duration::from_millis(50);
+
 /// The first key of anvil's default mnemonic: public knowledge, so it only ever holds dev-chain
 /// funds. The dev deployment uses it as admin and credential issuer.
 pub const ANVIL_DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -23,12 +28,12 @@ pub enum DevnetError {
     #[error("anvil not found (looked for {ANVIL_RELATIVE} above {0} and in $CRYPDOC_ANVIL): run `npm ci` at the repository root")]
     AnvilNotFound(PathBuf),
     /// Spawning anvil failed.
-    #[error("could not start {binary}: {source}")]
+    #[error("could not start {binary}: {cause}")]
     Spawn {
-        /// The binary.
+        /// The binary (or the log file that could not be created).
         binary: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Anvil exited or did not answer in time.
     #[error("anvil did not come up on port {port} within {waited:?}; see {log}")]
@@ -67,8 +72,8 @@ pub fn free_port() -> Result<u16, DevnetError> {
 }
 
 /// The port of anvil's `Listening on 127.0.0.1:PORT` line in `log`, once it is there.
-fn listening_port(log: &Path) -> Option<u16> {
-    let text = std::fs::read_to_string(log).ok()?;
+async fn listening_port(log: &Path) -> Option<u16> {
+    let text = tokio::fs::read_to_string(log).await.ok()?;
     text.lines()
         .find_map(|line| line.trim().strip_prefix("Listening on ")?.rsplit(':').next()?.trim().parse().ok())
 }
@@ -87,13 +92,14 @@ impl Anvil {
     /// parallel tests could end up sharing one anvil), logging to `log`. With `kill_on_drop`
     /// false the process outlives this handle (what `crypdoc dev up` wants); call
     /// [`Anvil::detach`] then.
-    pub fn spawn(log: &Path, kill_on_drop: bool) -> Result<Self, DevnetError> {
+    ///
+    /// Waits (up to 20 s) without blocking the runtime: it must be awaited inside one.
+    pub async fn spawn(log: &Path, kill_on_drop: bool) -> Result<Self, DevnetError> {
         let binary = find_anvil()?;
         let port = 0;
-        let log_file = std::fs::File::create(log)
-            .map_err(|source| DevnetError::Spawn { binary: log.to_owned(), source })?;
-        let err_file =
-            log_file.try_clone().map_err(|source| DevnetError::Spawn { binary: log.to_owned(), source })?;
+        let log_error = |cause| DevnetError::Spawn { binary: log.to_owned(), cause };
+        let log_file = tokio::fs::File::create(log).await.map_err(log_error)?.into_std().await;
+        let err_file = log_file.try_clone().map_err(log_error)?;
         let child = Command::new(&binary)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id"])
             .arg(ANVIL_CHAIN_ID.to_string())
@@ -101,27 +107,26 @@ impl Anvil {
             .stdout(log_file)
             .stderr(err_file)
             .spawn()
-            .map_err(|source| DevnetError::Spawn { binary: binary.clone(), source })?;
+            .map_err(|cause| DevnetError::Spawn { binary: binary.clone(), cause })?;
         let mut anvil = Self { child: Some(child), port, kill_on_drop };
-        anvil.wait_ready(log)?;
+        anvil.wait_ready(log).await?;
         Ok(anvil)
     }
 
-    fn wait_ready(&mut self, log: &Path) -> Result<(), DevnetError> {
+    async fn wait_ready(&mut self, log: &Path) -> Result<(), DevnetError> {
         let started = Instant::now();
-        let timeout = Duration::from_secs(20);
-        while started.elapsed() < timeout {
+        while started.elapsed() < READY_TIMEOUT {
             let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_some();
             if exited {
                 break;
             }
             if self.port == 0 {
-                self.port = listening_port(log).unwrap_or(0);
+                self.port = listening_port(log).await.unwrap_or(0);
             }
-            if self.port != 0 && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if self.port != 0 && tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(READY_POLL).await;
         }
         Err(DevnetError::NotReady {
             port: self.port,

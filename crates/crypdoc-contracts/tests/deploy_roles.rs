@@ -39,7 +39,8 @@ async fn fund(provider: &DynProvider, who: Address) {
 
 async fn chain() -> Chain {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).expect("anvil starts (run `npm ci` first)");
+    let anvil =
+        Anvil::spawn(&dir.path().join("anvil.log"), true).await.expect("anvil starts (run `npm ci` first)");
     let deployer = PrivateKeySigner::random();
     let provider = wallet_provider(&anvil.endpoint(), deployer.clone()).unwrap();
     fund(&provider, deployer.address()).await;

@@ -44,7 +44,8 @@ struct Fixture {
 
 async fn fixture(doctor_count: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).expect("anvil starts (run `npm ci` first)");
+    let anvil =
+        Anvil::spawn(&dir.path().join("anvil.log"), true).await.expect("anvil starts (run `npm ci` first)");
     let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse().unwrap();
     let provider = wallet_provider(&anvil.endpoint(), deployer.clone()).unwrap();
     let deployment = deploy_as(&provider, deployer.address(), true).await.unwrap();

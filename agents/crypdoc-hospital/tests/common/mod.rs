@@ -49,7 +49,7 @@ pub async fn keypair(client: &MarketClient) -> DoctorKeyPair {
 impl Chain {
     pub async fn start(doctors: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).unwrap();
+        let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).await.unwrap();
         let url = anvil.endpoint();
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse().unwrap();
         let provider = wallet_provider(&url, deployer.clone()).unwrap();

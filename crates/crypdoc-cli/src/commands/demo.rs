@@ -97,7 +97,7 @@ impl DemoArgs {
             .with_context(|| format!("cannot read the scan {}", self.scan.display()))?;
 
         std::fs::create_dir_all(&global.state_dir)?;
-        let anvil = Anvil::spawn(&global.state_dir.join("anvil.log"), true)?;
+        let anvil = Anvil::spawn(&global.state_dir.join("anvil.log"), true).await?;
         let url = anvil.endpoint();
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
         let provider = wallet_provider(&url, deployer.clone()).map_err(anyhow::Error::msg)?;

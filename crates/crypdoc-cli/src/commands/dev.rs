@@ -97,7 +97,7 @@ impl UpArgs {
             Some(url) => (url.clone(), None),
             None => {
                 let log = global.state_dir.join("anvil.log");
-                let anvil = Anvil::spawn(&log, true)?;
+                let anvil = Anvil::spawn(&log, true).await?;
                 let url = anvil.endpoint();
                 // Record the chain before deploying so that `dev down` can stop it even if
                 // deployment fails half way.

@@ -112,7 +112,7 @@ pub fn record(month: &str, code: u8) -> Record {
 /// (its own key) on a loopback port. The researcher holds 1000 tUSD.
 pub async fn world(timeout: u64) -> World {
     let log_dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::spawn(&log_dir.path().join("anvil.log"), true).unwrap();
+    let anvil = Anvil::spawn(&log_dir.path().join("anvil.log"), true).await.unwrap();
     let rpc = anvil.endpoint();
     let deployer = wallet(&rpc, signer(0));
     let addresses = deploy_ocean(&deployer, signer(0).address(), &[]).await.unwrap();
