@@ -13,15 +13,16 @@ use crypdoc_contracts::{
     bindings::IDiagnosisMarket::{Phase, Status},
     MarketClient,
 };
-use crypdoc_fhe::local::{Evaluator, Session};
+use crypdoc_fhe::local::{ClientSession, InProcess, LocalError, Session};
+use crypdoc_inference_client::{ClientError, WorkerClient};
 use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
 use crypdoc_storage::Store;
 use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
 use sha2::{Digest, Sha256};
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
 };
 use tokio::sync::Notify;
 use tracing::{info, warn};
@@ -92,33 +93,80 @@ const POSTING_STATES: &[JobState] = &[JobState::Sealed, JobState::Posting];
 /// (`CRYPDOC_HOSPITAL_PAUSE_AFTER=POINT`).
 const PAUSE_ENV: &str = "CRYPDOC_HOSPITAL_PAUSE_AFTER";
 
-/// The encrypted evaluation: the model and one FHE session (client key here, server key in the
-/// evaluator), used by one scan at a time.
+/// The encrypted evaluation: the model and one FHE session (client key here, server key in this
+/// process or on an inference worker), used by one scan at a time.
 pub struct Inference {
-    model: QuantizedModel,
-    session: Mutex<Session<Box<dyn Evaluator + Send>>>,
+    model: Arc<QuantizedModel>,
+    evaluation: Evaluation,
+}
+
+/// Where the server side of the evaluation runs.
+enum Evaluation {
+    /// In this process: CPU-bound, so on a blocking thread.
+    InProcess(Arc<Mutex<Session<InProcess>>>),
+    /// On an inference worker: encryption here on a blocking thread; the round trip is awaited,
+    /// holding no thread while the worker evaluates.
+    Worker { session: Arc<ClientSession>, worker: WorkerClient, key_id: String },
 }
 
 impl std::fmt::Debug for Inference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inference").field("model", &self.model.model_id).finish_non_exhaustive()
+        let worker = match &self.evaluation {
+            Evaluation::InProcess(_) => None,
+            Evaluation::Worker { worker, .. } => Some(worker.base_url()),
+        };
+        f.debug_struct("Inference")
+            .field("model", &self.model.model_id)
+            .field("worker", &worker)
+            .finish_non_exhaustive()
     }
 }
 
+/// A worker's failure, as the evaluation's.
+fn worker_failed(error: ClientError) -> HospitalError {
+    LocalError::Evaluator(Box::new(error)).into()
+}
+
 impl Inference {
-    /// Loads the FHE keys from `key_dir` (generating them on first use) and prepares `evaluator`
-    /// (in process, or an inference worker) with the server key.
+    /// Loads the FHE keys from `key_dir` (generating them on first use) and makes the server key
+    /// usable: expanded in this process, or registered with `worker` unless it already holds it.
     pub async fn open(
         model: QuantizedModel,
         key_dir: PathBuf,
-        evaluator: Box<dyn Evaluator + Send>,
+        worker: Option<WorkerClient>,
     ) -> Result<Self, HospitalError> {
-        let session = tokio::task::spawn_blocking(move || Session::open(&key_dir, evaluator)).await??;
-        Ok(Self { model, session: Mutex::new(session) })
+        let evaluation = match worker {
+            None => {
+                let session =
+                    tokio::task::spawn_blocking(move || Session::open(&key_dir, InProcess::default()))
+                        .await??;
+                Evaluation::InProcess(Arc::new(Mutex::new(session)))
+            }
+            Some(worker) => {
+                // Reading (or generating) the keys and serialising the 30 MB server key are CPU
+                // and disk work; the registration is network only.
+                let (mut session, key_bytes) = tokio::task::spawn_blocking(move || {
+                    let session = ClientSession::load(&key_dir)?;
+                    let key_bytes = session.server_key().to_bytes();
+                    Ok::<_, LocalError>((session, key_bytes))
+                })
+                .await??;
+                let t = Instant::now();
+                let key_len = key_bytes.len();
+                worker
+                    .ensure_registered_bytes(session.server_key(), key_bytes)
+                    .await
+                    .map_err(worker_failed)?;
+                session.prepared(key_len, t.elapsed());
+                let key_id = session.server_key().key_id_hex();
+                Evaluation::Worker { session: Arc::new(session), worker, key_id }
+            }
+        };
+        Ok(Self { model: Arc::new(model), evaluation })
     }
 
     /// The model.
-    pub const fn model(&self) -> &QuantizedModel {
+    pub fn model(&self) -> &QuantizedModel {
         &self.model
     }
 
@@ -133,24 +181,40 @@ impl Inference {
         Ok(preprocess_bytes(image, InputSpec::of(&self.model))?)
     }
 
-    /// Runs the model on the encrypted pixels on a blocking thread.
-    async fn predict(self: &Arc<Self>, pixels: Vec<u8>) -> Result<Prediction, HospitalError> {
-        let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || -> Result<Prediction, HospitalError> {
-            let mut session = this.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let out = session.predict(&this.model, &pixels)?;
-            let set = this.diagnosis_set()?;
-            let class = set.code(&out.label)?;
-            let t = &out.timings_ms;
-            Ok(Prediction {
-                class,
-                label: set.name(class)?.to_owned(),
-                confidence_bps: ConfidenceBps::from_probability(out.confidence)?.get(),
-                model_id: out.model_id,
-                encrypted_ms: t.encrypt + t.evaluate + t.decrypt,
-            })
+    /// Runs the model on the encrypted pixels: the CPU work on blocking threads, a worker's
+    /// evaluation awaited.
+    async fn predict(&self, pixels: Vec<u8>) -> Result<Prediction, HospitalError> {
+        let model = Arc::clone(&self.model);
+        let out = match &self.evaluation {
+            Evaluation::InProcess(session) => {
+                let session = Arc::clone(session);
+                tokio::task::spawn_blocking(move || {
+                    session.lock().unwrap_or_else(PoisonError::into_inner).predict(&model, &pixels)
+                })
+                .await??
+            }
+            Evaluation::Worker { session, worker, key_id } => {
+                let encrypting = Arc::clone(session);
+                let upload =
+                    tokio::task::spawn_blocking(move || encrypting.encrypt(&model, &pixels)).await??;
+                let t = Instant::now();
+                let logits =
+                    worker.infer_bytes(key_id, upload.bytes().to_vec()).await.map_err(worker_failed)?;
+                let evaluate = t.elapsed();
+                // A few logits: microseconds, unlike the encryption.
+                session.decrypt(&self.model, &upload, &logits.to_bytes(), evaluate)?
+            }
+        };
+        let set = self.diagnosis_set()?;
+        let class = set.code(&out.label)?;
+        let t = &out.timings_ms;
+        Ok(Prediction {
+            class,
+            label: set.name(class)?.to_owned(),
+            confidence_bps: ConfidenceBps::from_probability(out.confidence)?.get(),
+            model_id: out.model_id,
+            encrypted_ms: t.encrypt + t.evaluate + t.decrypt,
         })
-        .await?
     }
 }
 

@@ -3,8 +3,7 @@
 
 use alloy::signers::local::PrivateKeySigner;
 use crypdoc_contracts::{Deployment, MarketClient};
-use crypdoc_fhe::local::{Evaluator, InProcess};
-use crypdoc_inference::{WorkerClient, WorkerEvaluator};
+use crypdoc_inference_client::WorkerClient;
 use crypdoc_model::QuantizedModel;
 use crypdoc_storage::Store;
 use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
@@ -50,7 +49,7 @@ pub enum NodeError {
     Model(crypdoc_model::ModelError),
     /// The inference worker is unusable.
     #[error("inference worker: {0}")]
-    Worker(crypdoc_inference::ClientError),
+    Worker(crypdoc_inference_client::ClientError),
     /// The listen address is taken or not allowed.
     #[error("cannot listen on {addr}: {cause}")]
     Listen {
@@ -126,16 +125,9 @@ pub async fn open_hospital(config: &NodeConfig, signer: PrivateKeySigner) -> Res
     let model = QuantizedModel::load(&config.inference.model).map_err(NodeError::Model)?;
     let model_name =
         config.inference.model.file_stem().and_then(|s| s.to_str()).unwrap_or("classifier").to_owned();
-    let evaluator: Box<dyn Evaluator + Send> = match &config.inference.worker {
-        None => Box::new(InProcess::default()),
-        Some(url) => {
-            // One worker client for the life of the process: the evaluator borrows it.
-            let client: &'static WorkerClient =
-                Box::leak(Box::new(WorkerClient::new(url).map_err(NodeError::Worker)?));
-            Box::new(WorkerEvaluator::new(client).map_err(NodeError::Worker)?)
-        }
-    };
-    let inference = Inference::open(model, config.key_dir(), evaluator).await?;
+    let worker =
+        config.inference.worker.as_deref().map(WorkerClient::new).transpose().map_err(NodeError::Worker)?;
+    let inference = Inference::open(model, config.key_dir(), worker).await?;
     let policy = config.policy()?;
     let hospital = Hospital::open(client, store, &config.state_dir, inference, policy).await?;
     Ok(hospital.with_display(config.policy.token_decimals, "tUSD", &model_name))
@@ -268,8 +260,36 @@ pub async fn run_from_config(path: &Path) -> Result<(), NodeError> {
     let hospital = open_hospital(&config, signer).await?;
     let node = start(&config, hospital).await?;
     println!("crypdoc-hospital listening on http://{}", node.addr);
-    crypdoc_inference::shutdown_signal().await;
+    shutdown_signal().await;
     info!(target: TARGET, "shutting down: finishing requests in flight");
     node.shutdown().await;
     Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            warn!(target: TARGET, "cannot listen for SIGINT: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(target: TARGET, "cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

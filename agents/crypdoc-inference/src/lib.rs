@@ -1,5 +1,6 @@
 //! The CrypDoc inference worker: evaluates the classifier on encrypted scans, holding only
-//! server keys, behind a small HTTP API; and [`WorkerClient`], its client.
+//! server keys, behind a small HTTP API. Its client, `WorkerClient`, is the
+//! `crypdoc-inference-client` crate, so that callers do not build this server.
 //!
 //! The hospital keeps the client key. It registers the matching
 //! [`crypdoc_fhe::CompressedServerKey`] once (30 MB; the worker expands it once and keeps the
@@ -38,14 +39,12 @@
 //!   refused with `503`.
 //! - Shutdown (SIGINT, SIGTERM): stop accepting, finish every accepted request, exit.
 
-pub mod client;
 pub mod config;
 pub mod error;
 pub mod metrics;
 mod registry;
 pub mod server;
 
-pub use client::{ClientError, Registration, WorkerClient, WorkerEvaluator};
 pub use config::WorkerConfig;
 pub use error::ApiError;
 pub use server::{shutdown_signal, Worker, WorkerError};

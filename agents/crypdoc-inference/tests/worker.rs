@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crypdoc_fhe::{ClientKey, CompressedServerKey, Encoding, EncryptedInput};
-use crypdoc_inference::{ClientError, Worker, WorkerClient, WorkerConfig};
+use crypdoc_inference::{Worker, WorkerConfig};
+use crypdoc_inference_client::{ClientError, WorkerClient};
 use crypdoc_model::QuantizedModel;
 use crypdoc_storage::{BlobStore, EmbeddedStore, Store};
 use serde_json::Value;

@@ -1,9 +1,12 @@
 //! The whole round trip (the `--encrypted` command line path): cached keys, encrypt, evaluate on
-//! ciphertexts only, decrypt, with timings and sizes. The evaluation is an [`Evaluator`]: in this
-//! process ([`InProcess`], what [`predict_encrypted`] uses) or on an inference worker.
+//! ciphertexts only, decrypt, with timings and sizes. The evaluation is an [`Evaluator`] that
+//! [`Session`] calls (in this process: [`InProcess`], what [`predict_encrypted`] uses), or one
+//! the caller awaits between [`ClientSession::encrypt`] and [`ClientSession::decrypt`] (an
+//! inference worker, through `crypdoc-inference-client`).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crypdoc_model::QuantizedModel;
 use serde::Serialize;
@@ -142,11 +145,12 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
-/// The server side of the round trip: it holds only the server key.
+/// The server side of the round trip, called synchronously: it holds only the server key. An
+/// evaluator that waits on the network (an inference worker) is not one: it is awaited between
+/// [`ClientSession::encrypt`] and [`ClientSession::decrypt`] instead, holding no thread.
 pub trait Evaluator {
     /// Makes the server key usable (timed as `server_key_expand`): [`InProcess`] decodes and
-    /// expands it; a worker client registers it unless the worker already holds it. `key_bytes`
-    /// is `key.to_bytes()`, already computed for the size report.
+    /// expands it. `key_bytes` is `key.to_bytes()`, already computed for the size report.
     fn prepare(&mut self, key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError>;
 
     /// Evaluates `model` on the serialised [`EncryptedInput`] and returns the serialised
@@ -211,28 +215,59 @@ pub fn predict_encrypted_with(
     Session::open(key_dir, evaluator)?.predict(model, pixels)
 }
 
-/// Keys loaded and the server key made usable once, for many predictions: what a long-running
-/// node uses (loading and expanding the key costs about as much as one evaluation).
+/// The client side of a round trip: the keys, loaded once, encrypting inputs and decrypting
+/// results, with the one-off costs (loading the keys, preparing the evaluator) reported with the
+/// first prediction. [`Session`] pairs it with an [`Evaluator`] it calls; a caller whose
+/// evaluation is awaited instead (an inference worker's client) uses it directly:
+/// [`Self::encrypt`], evaluate [`Upload::bytes`], then [`Self::decrypt`].
+///
+/// Every method but [`Self::prepared`] takes `&self`: one session can be shared (in an `Arc`)
+/// between a blocking thread that encrypts and the task that awaits the evaluation.
 #[derive(Debug)]
-pub struct Session<E> {
+pub struct ClientSession {
     keys: CachedKeys,
-    evaluator: E,
     keys_ms: f64,
-    expand_ms: Option<f64>,
+    /// Milliseconds to load the keys and to prepare the evaluator, until the first prediction
+    /// reports them.
+    one_off: Mutex<Option<(f64, f64)>>,
     server_key_bytes: usize,
 }
 
-impl<E: Evaluator> Session<E> {
-    /// Loads (or generates) the keys in `key_dir` and prepares `evaluator` with the server key.
-    pub fn open(key_dir: &Path, mut evaluator: E) -> Result<Self, LocalError> {
+/// An encrypted input from [`ClientSession::encrypt`], for the evaluator.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    bytes: Vec<u8>,
+    encrypt_ms: f64,
+}
+
+impl Upload {
+    /// The serialised [`EncryptedInput`].
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl ClientSession {
+    /// Loads (or generates) the keys in `key_dir`. Blocking: it reads the key files, or
+    /// generates the keys (a few seconds). The evaluator is then prepared with
+    /// [`Self::server_key`], and [`Self::prepared`] records it.
+    pub fn load(key_dir: &Path) -> Result<Self, LocalError> {
         let t = Instant::now();
         let keys = load_or_generate_keys(key_dir)?;
-        let keys_ms = ms(t);
-        let server_key_bytes = keys.compressed.to_bytes();
-        let t = Instant::now();
-        evaluator.prepare(&keys.compressed, &server_key_bytes)?;
-        let expand_ms = Some(ms(t));
-        Ok(Self { keys, evaluator, keys_ms, expand_ms, server_key_bytes: server_key_bytes.len() })
+        Ok(Self { keys, keys_ms: ms(t), one_off: Mutex::new(None), server_key_bytes: 0 })
+    }
+
+    /// The server key, for the evaluator.
+    pub const fn server_key(&self) -> &CompressedServerKey {
+        &self.keys.compressed
+    }
+
+    /// Records that the evaluator was prepared with the server key (`key_bytes` long
+    /// serialised) in `took`; reported with the first prediction as `server_key_expand`.
+    pub fn prepared(&mut self, key_bytes: usize, took: Duration) {
+        self.server_key_bytes = key_bytes;
+        *self.one_off.get_mut().unwrap_or_else(PoisonError::into_inner) =
+            Some((self.keys_ms, took.as_secs_f64() * 1e3));
     }
 
     /// The client key's id.
@@ -240,26 +275,28 @@ impl<E: Evaluator> Session<E> {
         self.keys.client.key_id_hex()
     }
 
-    /// Encrypts `pixels`, evaluates `model` on the ciphertext, decrypts. The first prediction
-    /// reports the key loading and preparation times, later ones zero.
-    pub fn predict(
-        &mut self,
+    /// Encrypts `pixels` for `model` (timed as `encrypt`).
+    pub fn encrypt(&self, model: &QuantizedModel, pixels: &[u8]) -> Result<Upload, LocalError> {
+        let t = Instant::now();
+        let bytes = self.keys.client.encrypt(model, pixels)?.to_bytes();
+        Ok(Upload { bytes, encrypt_ms: ms(t) })
+    }
+
+    /// Decrypts `download`, the serialised [`EncryptedLogits`] the evaluator returned for
+    /// `upload` after `evaluate` (timed as `evaluate`). The first prediction reports the key
+    /// loading and preparation times, later ones zero.
+    pub fn decrypt(
+        &self,
         model: &QuantizedModel,
-        pixels: &[u8],
+        upload: &Upload,
+        download: &[u8],
+        evaluate: Duration,
     ) -> Result<EncryptedPrediction, LocalError> {
         let t = Instant::now();
-        let upload = self.keys.client.encrypt(model, pixels)?.to_bytes();
-        let encrypt_ms = ms(t);
-        let t = Instant::now();
-        let download = self.evaluator.evaluate(model, &upload)?;
-        let evaluate_ms = ms(t);
-        let t = Instant::now();
-        let prediction = self.keys.client.decrypt(model, &EncryptedLogits::from_bytes(&download)?)?;
+        let prediction = self.keys.client.decrypt(model, &EncryptedLogits::from_bytes(download)?)?;
         let decrypt_ms = ms(t);
-        let (keys_ms, expand_ms) = match self.expand_ms.take() {
-            Some(expand) => (std::mem::take(&mut self.keys_ms), expand),
-            None => (0.0, 0.0),
-        };
+        let (keys_ms, expand_ms) =
+            self.one_off.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or((0.0, 0.0));
         Ok(EncryptedPrediction {
             label: prediction.label,
             class: prediction.class,
@@ -271,15 +308,54 @@ impl<E: Evaluator> Session<E> {
             timings_ms: Timings {
                 keys: keys_ms,
                 server_key_expand: expand_ms,
-                encrypt: encrypt_ms,
-                evaluate: evaluate_ms,
+                encrypt: upload.encrypt_ms,
+                evaluate: evaluate.as_secs_f64() * 1e3,
                 decrypt: decrypt_ms,
             },
             sizes_bytes: Sizes {
-                input: upload.len(),
+                input: upload.bytes.len(),
                 result: download.len(),
                 server_key: self.server_key_bytes,
             },
         })
+    }
+}
+
+/// Keys loaded and the server key made usable once, for many predictions: what a long-running
+/// node uses (loading and expanding the key costs about as much as one evaluation).
+#[derive(Debug)]
+pub struct Session<E> {
+    client: ClientSession,
+    evaluator: E,
+}
+
+impl<E: Evaluator> Session<E> {
+    /// Loads (or generates) the keys in `key_dir` and prepares `evaluator` with the server key.
+    pub fn open(key_dir: &Path, mut evaluator: E) -> Result<Self, LocalError> {
+        let mut client = ClientSession::load(key_dir)?;
+        let server_key_bytes = client.server_key().to_bytes();
+        let t = Instant::now();
+        evaluator.prepare(client.server_key(), &server_key_bytes)?;
+        client.prepared(server_key_bytes.len(), t.elapsed());
+        Ok(Self { client, evaluator })
+    }
+
+    /// The client key's id.
+    pub fn key_id(&self) -> String {
+        self.client.key_id()
+    }
+
+    /// Encrypts `pixels`, evaluates `model` on the ciphertext, decrypts. The first prediction
+    /// reports the key loading and preparation times, later ones zero.
+    pub fn predict(
+        &mut self,
+        model: &QuantizedModel,
+        pixels: &[u8],
+    ) -> Result<EncryptedPrediction, LocalError> {
+        let upload = self.client.encrypt(model, pixels)?;
+        let t = Instant::now();
+        let download = self.evaluator.evaluate(model, upload.bytes())?;
+        let evaluate = t.elapsed();
+        self.client.decrypt(model, &upload, &download, evaluate)
     }
 }

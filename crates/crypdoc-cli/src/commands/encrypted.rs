@@ -2,10 +2,12 @@
 //! this process or by an inference worker.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context as _;
-use crypdoc_fhe::local::{predict_encrypted_with, InProcess};
-use crypdoc_inference::{WorkerClient, WorkerEvaluator};
+use crypdoc_fhe::local::{predict_encrypted_with, ClientSession, EncryptedPrediction, InProcess, LocalError};
+use crypdoc_inference_client::WorkerClient;
 use crypdoc_model::QuantizedModel;
 use serde_json::json;
 
@@ -16,7 +18,7 @@ use serde_json::json;
 /// fields as the plaintext `predict` (`scan`, `class`, `confidence`, `probabilities`, `logits`,
 /// `model_id`) plus `encrypted: true`, `key_id`, `parameter_id`, `timings_ms`, `sizes_bytes`
 /// and, with a worker, `worker` (its URL and whether the key was uploaded).
-pub(crate) fn predict_encrypted(
+pub(crate) async fn predict_encrypted(
     model: &QuantizedModel,
     scan: &Path,
     pixels: &[u8],
@@ -24,13 +26,19 @@ pub(crate) fn predict_encrypted(
     worker: Option<&str>,
 ) -> anyhow::Result<serde_json::Value> {
     let (out, worker) = match worker {
-        None => (predict_encrypted_with(model, pixels, key_dir, &mut InProcess::default())?, None),
+        None => {
+            let (model, pixels, key_dir) = (model.clone(), pixels.to_vec(), key_dir.to_owned());
+            let out = tokio::task::spawn_blocking(move || {
+                predict_encrypted_with(&model, &pixels, &key_dir, &mut InProcess::default())
+            })
+            .await??;
+            (out, None)
+        }
         Some(url) => {
-            let client = WorkerClient::new(url)?;
-            let mut evaluator = WorkerEvaluator::new(&client)?;
-            let out = predict_encrypted_with(model, pixels, key_dir, &mut evaluator)
+            let (out, uploaded) = on_worker(model, pixels, key_dir, url)
+                .await
                 .with_context(|| format!("encrypted inference on the worker at {url}"))?;
-            (out, Some(json!({ "url": url, "key_uploaded": evaluator.uploaded })))
+            (out, Some(json!({ "url": url, "key_uploaded": uploaded })))
         }
     };
     let probabilities = model.probabilities(&out.logits);
@@ -51,4 +59,36 @@ pub(crate) fn predict_encrypted(
         value["worker"] = worker;
     }
     Ok(value)
+}
+
+/// The round trip with the worker at `url` as the evaluator: keys and encryption on blocking
+/// threads, the worker's calls awaited. Returns the prediction and whether the server key was
+/// uploaded (`false`: the worker already held it).
+async fn on_worker(
+    model: &QuantizedModel,
+    pixels: &[u8],
+    key_dir: &Path,
+    url: &str,
+) -> anyhow::Result<(EncryptedPrediction, bool)> {
+    let worker = WorkerClient::new(url)?;
+    let key_dir = key_dir.to_owned();
+    let (mut session, key_bytes) = tokio::task::spawn_blocking(move || {
+        let session = ClientSession::load(&key_dir)?;
+        let key_bytes = session.server_key().to_bytes();
+        Ok::<_, LocalError>((session, key_bytes))
+    })
+    .await??;
+    let t = Instant::now();
+    let key_len = key_bytes.len();
+    let uploaded = worker.ensure_registered_bytes(session.server_key(), key_bytes).await?;
+    session.prepared(key_len, t.elapsed());
+    let session = Arc::new(session);
+    let upload = {
+        let (session, model, pixels) = (Arc::clone(&session), model.clone(), pixels.to_vec());
+        tokio::task::spawn_blocking(move || session.encrypt(&model, &pixels)).await??
+    };
+    let t = Instant::now();
+    let logits = worker.infer_bytes(&session.server_key().key_id_hex(), upload.bytes().to_vec()).await?;
+    let out = session.decrypt(model, &upload, &logits.to_bytes(), t.elapsed())?;
+    Ok((out, uploaded))
 }

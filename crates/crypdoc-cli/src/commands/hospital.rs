@@ -170,7 +170,7 @@ impl RunArgs {
                 status.service_endpoint
             );
         }
-        crypdoc_inference::shutdown_signal().await;
+        crypdoc_hospital::node::shutdown_signal().await;
         node.shutdown().await;
         Ok(())
     }

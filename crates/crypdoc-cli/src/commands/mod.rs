@@ -66,7 +66,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Withdraw(args) => args.run(&global).await,
         Command::Reputation(cmd) => cmd.run(&global).await,
         Command::Store(cmd) => cmd.run(&global).await,
-        Command::Model(cmd) => cmd.run(&global),
+        Command::Model(cmd) => cmd.run(&global).await,
         Command::Demo(args) => args.run(&global).await,
         Command::Dataset(cmd) => cmd.run(&global).await,
     }

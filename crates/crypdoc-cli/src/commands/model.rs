@@ -100,11 +100,11 @@ pub(crate) struct PredictArgs {
 }
 
 impl ModelCommand {
-    pub(crate) fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+    pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         match self {
             Self::Train(args) => args.run(global),
             Self::Eval(args) => args.run(global),
-            Self::Predict(args) => args.run(global),
+            Self::Predict(args) => args.run(global).await,
         }
     }
 }
@@ -274,7 +274,7 @@ impl EvalArgs {
 }
 
 impl PredictArgs {
-    fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
+    async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         let model = QuantizedModel::load(&self.model)?;
         let pixels = preprocess_file(&self.scan, InputSpec::of(&model))
             .with_context(|| format!("cannot use {}", self.scan.display()))?;
@@ -286,7 +286,8 @@ impl PredictArgs {
                 &pixels,
                 &keys,
                 self.worker.as_deref(),
-            )?;
+            )
+            .await?;
             emit(global.json, &value, || {
                 format!(
                     "{}: {} (confidence {:.3}), encrypted: evaluate {:.0} ms{}, upload {} bytes",

@@ -1,16 +1,35 @@
-//! [`WorkerClient`]: registers server keys with a worker and has it evaluate encrypted inputs.
+//! [`WorkerClient`]: the client of a CrypDoc inference worker (`crypdoc-inference`). It
+//! registers a hospital's [`CompressedServerKey`] with the worker and has it evaluate
+//! [`EncryptedInput`]s, returning [`EncryptedLogits`] that only the client key can decrypt.
+//!
+//! Every call is async and waits on the network only: serialising a 30 MB server key is left to
+//! the caller ([`WorkerClient::ensure_registered_bytes`]), so that it can happen on a blocking
+//! thread. This crate is apart from the worker so that its users (the CLI, the hospital node) do
+//! not build or link the worker's HTTP server.
+//!
+//! ```no_run
+//! # async fn run(key: &crypdoc_fhe::CompressedServerKey, input: &crypdoc_fhe::EncryptedInput)
+//! # -> Result<(), crypdoc_inference_client::ClientError> {
+//! use crypdoc_inference_client::WorkerClient;
+//!
+//! let worker = WorkerClient::new("http://127.0.0.1:8433")?;
+//! worker.ensure_registered(key).await?;
+//! let logits = worker.infer(&key.key_id_hex(), input).await?;
+//! # let _ = logits;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use crypdoc_fhe::local::{Evaluator, LocalError};
 use crypdoc_fhe::{CompressedServerKey, EncryptedInput, EncryptedLogits, FheError};
-use crypdoc_model::QuantizedModel;
 use serde::Deserialize;
 
-use crate::TARGET;
+/// The `tracing` target of everything this crate logs.
+const TARGET: &str = "crypdoc::inference::client";
 
 /// Why a worker call failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +43,12 @@ pub enum ClientError {
         reason: String,
     },
     /// The worker could not be reached, or the connection failed.
-    #[error("cannot reach the inference worker at {url}: {source}")]
+    #[error("cannot reach the inference worker at {url}: {cause}")]
     Unreachable {
         /// The request's URL.
         url: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
+        /// The underlying error (shown in the message, so not also a `source`).
+        cause: reqwest::Error,
     },
     /// The worker refused the request; `message` is its explanation.
     #[error("inference worker refused {what} (HTTP {status}, {code}): {message}")]
@@ -39,7 +57,7 @@ pub enum ClientError {
         what: &'static str,
         /// The HTTP status.
         status: u16,
-        /// The worker's error code (see [`crate::ApiError::code`]).
+        /// The worker's error code (`crypdoc_inference::ApiError::code`).
         code: String,
         /// The worker's message.
         message: String,
@@ -54,12 +72,9 @@ pub enum ClientError {
         /// What was wrong.
         detail: String,
     },
-    /// [`WorkerEvaluator`] was created outside a multi-threaded tokio runtime.
-    #[error("the blocking worker evaluator needs a multi-threaded tokio runtime")]
-    NoRuntime,
     /// The returned logits cannot be read.
     #[error("inference worker returned unreadable logits: {0}")]
-    Logits(#[source] FheError),
+    Logits(FheError),
 }
 
 impl ClientError {
@@ -134,17 +149,13 @@ impl WorkerClient {
     }
 
     fn remember(&self, key: &CompressedServerKey) -> (String, Bytes) {
-        self.remember_with(key, || key.to_bytes())
+        self.remember_with(key, || Bytes::from(key.to_bytes()))
     }
 
-    fn remember_with(
-        &self,
-        key: &CompressedServerKey,
-        to_bytes: impl FnOnce() -> Vec<u8>,
-    ) -> (String, Bytes) {
+    fn remember_with(&self, key: &CompressedServerKey, to_bytes: impl FnOnce() -> Bytes) -> (String, Bytes) {
         let id = key.key_id_hex();
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        let bytes = keys.entry(id.clone()).or_insert_with(|| Bytes::from(to_bytes())).clone();
+        let bytes = keys.entry(id.clone()).or_insert_with(to_bytes).clone();
         (id, bytes)
     }
 
@@ -153,9 +164,9 @@ impl WorkerClient {
     }
 
     async fn send(&self, what: &'static str, request: reqwest::RequestBuilder) -> Result<Bytes, ClientError> {
-        let response = request.send().await.map_err(|source| ClientError::Unreachable {
-            url: source.url().map_or_else(|| self.base.clone(), ToString::to_string),
-            source,
+        let response = request.send().await.map_err(|cause| ClientError::Unreachable {
+            url: cause.url().map_or_else(|| self.base.clone(), ToString::to_string),
+            cause,
         })?;
         let status = response.status();
         let retry_after_s = response
@@ -164,7 +175,7 @@ impl WorkerClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         let url = response.url().to_string();
-        let body = response.bytes().await.map_err(|source| ClientError::Unreachable { url, source })?;
+        let body = response.bytes().await.map_err(|cause| ClientError::Unreachable { url, cause })?;
         if status.is_success() {
             return Ok(body);
         }
@@ -222,14 +233,27 @@ impl WorkerClient {
 
     /// Registers the key unless the worker already holds it (one small request instead of a
     /// 30 MB upload); returns whether it was uploaded. The key is remembered either way.
+    ///
+    /// This serialises the key (30 MB) on the calling thread when it is not remembered yet;
+    /// [`Self::ensure_registered_bytes`] takes it already serialised.
     pub async fn ensure_registered(&self, key: &CompressedServerKey) -> Result<bool, ClientError> {
-        self.ensure_registered_with(key, || key.to_bytes()).await
+        self.ensure_registered_with(key, || Bytes::from(key.to_bytes())).await
+    }
+
+    /// [`Self::ensure_registered`] for a key already serialised (`key_bytes` is
+    /// `key.to_bytes()`), for example on a blocking thread along with loading it.
+    pub async fn ensure_registered_bytes(
+        &self,
+        key: &CompressedServerKey,
+        key_bytes: impl Into<Bytes>,
+    ) -> Result<bool, ClientError> {
+        self.ensure_registered_with(key, || key_bytes.into()).await
     }
 
     async fn ensure_registered_with(
         &self,
         key: &CompressedServerKey,
-        to_bytes: impl FnOnce() -> Vec<u8>,
+        to_bytes: impl FnOnce() -> Bytes,
     ) -> Result<bool, ClientError> {
         let (id, bytes) = self.remember_with(key, to_bytes);
         if self.is_registered(&id).await? {
@@ -246,7 +270,12 @@ impl WorkerClient {
     }
 
     /// [`Self::infer`] for an input already serialised (`EncryptedInput::to_bytes`).
-    pub async fn infer_bytes(&self, key_id: &str, body: Bytes) -> Result<EncryptedLogits, ClientError> {
+    pub async fn infer_bytes(
+        &self,
+        key_id: &str,
+        body: impl Into<Bytes>,
+    ) -> Result<EncryptedLogits, ClientError> {
+        let body = body.into();
         let url = format!("{}/v1/infer/{key_id}", self.base);
         self.with_key(key_id, || {
             self.http
@@ -287,50 +316,5 @@ impl WorkerClient {
         let body = self.send(WHAT, self.http.get(format!("{}/healthz", self.base))).await?;
         serde_json::from_slice(&body)
             .map_err(|e| ClientError::BadResponse { what: WHAT, detail: e.to_string() })
-    }
-}
-
-/// [`Evaluator`] on a worker, for the synchronous round trip
-/// ([`crypdoc_fhe::local::predict_encrypted_with`]) called from inside a multi-threaded tokio
-/// runtime: it blocks the calling worker thread with [`tokio::task::block_in_place`].
-#[derive(Debug)]
-pub struct WorkerEvaluator<'a> {
-    client: &'a WorkerClient,
-    runtime: tokio::runtime::Handle,
-    key_id: Option<String>,
-    /// Whether `prepare` uploaded the key (`false`: the worker already held it).
-    pub uploaded: bool,
-}
-
-impl<'a> WorkerEvaluator<'a> {
-    /// An evaluator on `client`'s worker. Must be called inside a multi-threaded tokio runtime.
-    pub fn new(client: &'a WorkerClient) -> Result<Self, ClientError> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .ok()
-            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-            .ok_or(ClientError::NoRuntime)?;
-        Ok(Self { client, runtime, key_id: None, uploaded: false })
-    }
-
-    fn block<T>(
-        &self,
-        future: impl std::future::Future<Output = Result<T, ClientError>>,
-    ) -> Result<T, LocalError> {
-        tokio::task::block_in_place(|| self.runtime.block_on(future))
-            .map_err(|e| LocalError::Evaluator(Box::new(e)))
-    }
-}
-
-impl Evaluator for WorkerEvaluator<'_> {
-    fn prepare(&mut self, key: &CompressedServerKey, key_bytes: &[u8]) -> Result<(), LocalError> {
-        self.uploaded = self.block(self.client.ensure_registered_with(key, || key_bytes.to_vec()))?;
-        self.key_id = Some(key.key_id_hex());
-        Ok(())
-    }
-
-    fn evaluate(&mut self, _model: &QuantizedModel, input: &[u8]) -> Result<Vec<u8>, LocalError> {
-        let key_id = self.key_id.clone().ok_or(LocalError::NotPrepared)?;
-        let logits = self.block(self.client.infer_bytes(&key_id, Bytes::copy_from_slice(input)))?;
-        Ok(logits.to_bytes())
     }
 }
