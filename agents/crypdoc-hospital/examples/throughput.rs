@@ -107,13 +107,13 @@ impl Chain {
         let anvil = Anvil::spawn(&dir.path().join("anvil.log"), true).await?;
         let url = anvil.endpoint();
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
-        let provider = wallet_provider(&url, deployer.clone()).map_err(anyhow::Error::msg)?;
+        let provider = wallet_provider(&url, deployer.clone())?;
         let deployment = deploy_as(&provider, deployer.address(), true).await?;
         deployment.save(&dir.path().join("deployment.json"))?;
         let admin = MarketClient::connect(&url, deployer, deployment).await?;
         let now = admin.chain_time().await?;
         let hospital = PrivateKeySigner::random();
-        let hospital_provider = wallet_provider(&url, hospital.clone()).map_err(anyhow::Error::msg)?;
+        let hospital_provider = wallet_provider(&url, hospital.clone())?;
         hospital_provider
             .raw_request::<_, ()>("anvil_setBalance".into(), (hospital.address(), U256::from(10u128.pow(20))))
             .await?;

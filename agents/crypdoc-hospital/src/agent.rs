@@ -7,7 +7,7 @@ use alloy::{
 };
 use crypdoc_contracts::{bindings::IDiagnosisMarket::Status, MarketClient};
 use crypdoc_storage::{wrap_key, Cid, DoctorPublicKey};
-use std::{future::Future, path::Path, time::Duration};
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
 use tracing::{info, warn};
 
 use crate::{config::Confirmations, intake::ScanKeys, state::AgentState, HospitalError};
@@ -54,7 +54,8 @@ pub async fn release_scan_key(
         return Ok(None);
     }
     let cid: Cid = scan_cid.parse()?;
-    let key = keys.load(&cid)?;
+    let keys = keys.clone();
+    let key = tokio::task::spawn_blocking(move || keys.load(&cid)).await??;
     let Some(public) = client.encryption_key_of(doctor).await? else {
         warn!(target: TARGET, %task, %doctor, "seated doctor has no encryption key; cannot release");
         return Ok(None);
@@ -70,7 +71,8 @@ pub async fn release_scan_key(
 pub struct HospitalAgent {
     client: MarketClient,
     keys: ScanKeys,
-    state: AgentState,
+    // SQLite statements run on the blocking pool (`Self::state_call`), so the state is shared.
+    state: Arc<AgentState>,
     max_range: u64,
     confirmations: Confirmations,
 }
@@ -87,10 +89,33 @@ fn status_name(status: Status) -> &'static str {
 impl HospitalAgent {
     /// An agent acting as `client`'s wallet, with scan keys in `keys` and its state in the
     /// SQLite file `state_path`.
-    pub fn open(client: MarketClient, keys: ScanKeys, state_path: &Path) -> Result<Self, HospitalError> {
+    pub async fn open(
+        client: MarketClient,
+        keys: ScanKeys,
+        state_path: &Path,
+    ) -> Result<Self, HospitalError> {
         let d = client.deployment();
-        let state = AgentState::open(state_path, d.chain_id, d.market, d.start_block)?;
-        Ok(Self { client, keys, state, max_range: 5_000, confirmations: Confirmations::Depth(0) })
+        let (path, chain_id, market, start_block) =
+            (state_path.to_owned(), d.chain_id, d.market, d.start_block);
+        let state =
+            tokio::task::spawn_blocking(move || AgentState::open(&path, chain_id, market, start_block))
+                .await??;
+        Ok(Self {
+            client,
+            keys,
+            state: Arc::new(state),
+            max_range: 5_000,
+            confirmations: Confirmations::Depth(0),
+        })
+    }
+
+    /// Runs `f` on the state on tokio's blocking pool: SQLite waits on the disk.
+    async fn state_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AgentState) -> Result<T, HospitalError> + Send + 'static,
+    ) -> Result<T, HospitalError> {
+        let state = Arc::clone(&self.state);
+        tokio::task::spawn_blocking(move || f(&state)).await?
     }
 
     /// Acts only on events at least this deep (or under the `finalized` tag).
@@ -136,7 +161,7 @@ impl HospitalAgent {
     }
 
     /// The durable state.
-    pub const fn state(&self) -> &AgentState {
+    pub fn state(&self) -> &AgentState {
         &self.state
     }
 
@@ -145,12 +170,12 @@ impl HospitalAgent {
     /// cursor first goes back and the range is processed again.
     pub async fn step(&mut self) -> Result<AgentReport, HospitalError> {
         let mut reorg_from = None;
-        let mut from = self.state.next_block()?;
-        if let Some((number, hash)) = self.state.cursor_hash()? {
+        let mut from = self.state_call(AgentState::next_block).await?;
+        if let Some((number, hash)) = self.state_call(AgentState::cursor_hash).await? {
             if self.block_hash(number).await? != Some(hash) {
                 let back = number.saturating_sub(REORG_REWIND).max(self.client.deployment().start_block);
                 warn!(target: TARGET, block = number, rewind_to = back, "the processed block was replaced by a reorg; processing again");
-                self.state.rewind(back)?;
+                self.state_call(move |state| state.rewind(back)).await?;
                 reorg_from = Some(back);
                 from = back;
             }
@@ -161,7 +186,7 @@ impl HospitalAgent {
         }
         let to = latest.min(from + self.max_range - 1);
         let market = self.client.market();
-        let logs = |e: alloy::contract::Error| HospitalError::Logs(e.to_string());
+        let logs = HospitalError::read;
         let posted = market
             .TaskPosted_filter()
             .topic2(self.client.address().into_word())
@@ -184,11 +209,13 @@ impl HospitalAgent {
         }
         let known = |id: U256| posted.iter().any(|(e, _)| e.taskId == id);
         for (event, _) in &claimed {
-            let ours = known(event.taskId) || self.state.task(event.taskId)?.is_some();
-            if ours && !self.state.released(event.taskId, event.doctor)? {
-                let cid = match posted.iter().find(|(e, _)| e.taskId == event.taskId) {
+            let (task, doctor) = (event.taskId, event.doctor);
+            let stored = self.state_call(move |state| state.task(task)).await?;
+            let ours = known(task) || stored.is_some();
+            if ours && !self.state_call(move |state| state.released(task, doctor)).await? {
+                let cid = match posted.iter().find(|(e, _)| e.taskId == task) {
                     Some((e, _)) => e.scanCid.clone(),
-                    None => self.state.task(event.taskId)?.map(|t| t.scan_cid).unwrap_or_default(),
+                    None => stored.map(|t| t.scan_cid).unwrap_or_default(),
                 };
                 let tx = release_scan_key(&self.client, &self.keys, event.taskId, event.doctor, &cid).await?;
                 if let Some(tx) = tx {
@@ -198,7 +225,8 @@ impl HospitalAgent {
             }
         }
         for (event, log) in &finalized {
-            let ours = known(event.taskId) || self.state.task(event.taskId)?.is_some();
+            let task = event.taskId;
+            let ours = known(task) || self.state_call(move |state| state.task(task)).await?.is_some();
             if ours {
                 if let Some(tx) = log.transaction_hash {
                     report.finalize_txs.push((event.taskId, tx));
@@ -210,18 +238,23 @@ impl HospitalAgent {
         }
 
         let to_hash = self.block_hash(to).await?.unwrap_or_default();
-        self.state.commit_range(to + 1, to_hash, |state| {
-            for (event, _) in &posted {
-                state.add_task(event.taskId, &event.scanCid)?;
-            }
-            for (task, doctor, tx) in &releases {
-                state.record_release(*task, *doctor, *tx)?;
-            }
-            for (task, status, outcome) in &report.finalized {
-                state.record_outcome(*task, status, *outcome)?;
-            }
-            Ok(())
-        })?;
+        let tasks: Vec<(U256, String)> = posted.iter().map(|(e, _)| (e.taskId, e.scanCid.clone())).collect();
+        let outcomes = report.finalized.clone();
+        self.state_call(move |state| {
+            state.commit_range(to + 1, to_hash, |range| {
+                for (task, scan_cid) in &tasks {
+                    range.add_task(*task, scan_cid)?;
+                }
+                for (task, doctor, tx) in &releases {
+                    range.record_release(*task, *doctor, *tx)?;
+                }
+                for (task, status, outcome) in &outcomes {
+                    range.record_outcome(*task, status, *outcome)?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
         Ok(report)
     }
 

@@ -241,8 +241,9 @@ pub struct PolicyConfig {
     pub reveal_window_secs: u64,
     /// The bounty token (default: the deployment's stablecoin).
     pub token: Option<Address>,
-    /// The token's decimals.
-    pub token_decimals: u8,
+    /// The token's decimals, when given checked against the token's own `decimals()` (which is
+    /// what amounts are parsed with).
+    pub token_decimals: Option<u8>,
 }
 
 impl Default for PolicyConfig {
@@ -257,7 +258,7 @@ impl Default for PolicyConfig {
             commit_window_secs: 24 * 3600,
             reveal_window_secs: 24 * 3600,
             token: None,
-            token_decimals: 6,
+            token_decimals: None,
         }
     }
 }
@@ -336,7 +337,9 @@ impl NodeConfig {
             toml::from_str(&text).map_err(|cause| ConfigError::Parse { path: path.into(), cause })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         config.resolve(base);
-        config.policy()?;
+        // The token's decimals are known once the node reaches the chain; until then check the
+        // amounts' form (18 decimals accept any amount a token can hold).
+        config.policy(config.policy.token_decimals.unwrap_or(18))?;
         if config.datasets.as_ref().is_some_and(|d| d.k == 0) {
             return Err(ConfigError::Invalid("datasets.k must be at least 1".into()));
         }
@@ -384,10 +387,15 @@ impl NodeConfig {
         })
     }
 
-    /// The task policy in token units.
-    pub fn policy(&self) -> Result<TaskPolicy, ConfigError> {
+    /// The task policy in units of a token with `decimals` (the token's own `decimals()`).
+    pub fn policy(&self, decimals: u8) -> Result<TaskPolicy, ConfigError> {
         let p = &self.policy;
-        let amount = |text: &str| parse_token_amount(text, p.token_decimals);
+        if let Some(configured) = p.token_decimals.filter(|configured| *configured != decimals) {
+            return Err(ConfigError::Invalid(format!(
+                "policy.token_decimals = {configured} but the bounty token has {decimals} decimals: remove the line"
+            )));
+        }
+        let amount = |text: &str| parse_token_amount(text, decimals);
         let tiers = p
             .reputation_tiers
             .iter()
@@ -440,7 +448,10 @@ mod tests {
         let config = NodeConfig::load(&path).unwrap();
         assert!(config.state_dir.is_absolute() || config.state_dir.starts_with(env!("CARGO_MANIFEST_DIR")));
         assert_eq!(config.confirmations(), Confirmations::Depth(0));
-        let policy = config.policy().unwrap();
+        let policy = config.policy(6).unwrap();
+        let mut pinned = config;
+        pinned.policy.token_decimals = Some(6);
+        assert!(pinned.policy(18).unwrap_err().to_string().contains("token has 18 decimals"));
         assert_eq!(policy.pricing.min_bounty, 20_000_000);
         assert_eq!(policy.seats, 5);
     }

@@ -428,9 +428,8 @@ impl NodeDatasets {
     fn save_handle(&self, handle: &DatasetHandle) -> Result<(), DatasetError> {
         let path = &self.0.handle_path;
         let io = |cause| DatasetError::Io { path: path.display().to_string(), cause };
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(handle).expect("handle serialises")).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
+        let bytes = serde_json::to_vec_pretty(handle).map_err(std::io::Error::other).map_err(io)?;
+        crypdoc_fs::write(path, &bytes).map_err(io)?;
         *lock(&self.0.handle) = Some(handle.clone());
         Ok(())
     }

@@ -230,8 +230,6 @@ pub struct Hospital {
     policy: TaskPolicy,
     wake: Arc<Notify>,
     wake_posting: Arc<Notify>,
-    token_decimals: u8,
-    token_symbol: String,
     model_name: String,
     // Held for the hospital's life: two processes driving the same jobs could both post one.
     _lock: Arc<std::fs::File>,
@@ -259,18 +257,14 @@ impl Hospital {
             policy,
             wake: Arc::new(Notify::new()),
             wake_posting: Arc::new(Notify::new()),
-            token_decimals: 6,
-            token_symbol: "tUSD".into(),
             model_name: "classifier".into(),
             _lock: Arc::new(lock),
         })
     }
 
-    /// How bounties are shown in reports: the token's decimals and symbol, and the model's name.
+    /// The model's name as reports show it.
     #[must_use]
-    pub fn with_display(mut self, token_decimals: u8, token_symbol: &str, model_name: &str) -> Self {
-        self.token_decimals = token_decimals;
-        token_symbol.clone_into(&mut self.token_symbol);
+    pub fn with_model_name(mut self, model_name: &str) -> Self {
         model_name.clone_into(&mut self.model_name);
         self
     }
@@ -574,7 +568,7 @@ impl Hospital {
                 .to_block(end)
                 .query()
                 .await
-                .map_err(|e| HospitalError::Logs(e.to_string()))?;
+                .map_err(HospitalError::read)?;
             if let Some((event, log)) = logs.into_iter().find(|(e, _)| e.scanCid == cid) {
                 let tx = log.transaction_hash.map(|h| h.to_string()).unwrap_or_default();
                 return Ok(Some((event.taskId, tx)));
@@ -590,13 +584,7 @@ impl Hospital {
         let mut done = Vec::new();
         for job in self.jobs.in_states(&[JobState::Posted]).await? {
             let Some(task_id) = job.task_id.as_deref().and_then(|t| t.parse::<U256>().ok()) else { continue };
-            let phase = self
-                .client
-                .market()
-                .phaseOf(task_id)
-                .call()
-                .await
-                .map_err(|e| HospitalError::Logs(e.to_string()))?;
+            let phase = self.client.market().phaseOf(task_id).call().await.map_err(HospitalError::read)?;
             if phase != Phase::Finalizable {
                 continue;
             }
@@ -635,8 +623,9 @@ impl Hospital {
         let prediction = job.prediction.clone().ok_or(HospitalError::JobIncomplete("prediction"))?;
         let set = self.inference.diagnosis_set()?;
         let d = self.client.deployment();
-        let decimals = self.policy_decimals();
-        let bounty = job.bounty.as_deref().and_then(|b| b.parse::<u128>().ok()).unwrap_or_default();
+        // The task's own token, which need not be today's configured one.
+        let token = self.client.token_info(task.token).await?;
+        let bounty = job.bounty.as_deref().and_then(|b| b.parse::<U256>().ok()).unwrap_or_default();
         let data = ReportData {
             scan_id: job.id.clone(),
             submitted_at: job.received_at,
@@ -657,17 +646,13 @@ impl Hospital {
             post_tx: job.post_tx.clone().unwrap_or_default(),
             finalize_tx: Some(tx.to_string()),
             scan_cid: job.scan_cid.clone().unwrap_or_default(),
-            bounty: format_units(bounty, decimals, &self.token_symbol),
+            bounty: token.format(bounty),
         };
         let json = serde_json::to_string(&data).map_err(HospitalError::Report)?;
         let outcome_code = matches!(data.outcome, ReportOutcome::Resolved { .. }).then_some(task.outcome);
         self.jobs.record_finalized(&job.id, status, outcome_code, json).await?;
         info!(target: TARGET, scan_id = %job.id, %task_id, status, "task final; patient report written");
         Ok(Some(data))
-    }
-
-    fn policy_decimals(&self) -> u8 {
-        self.token_decimals
     }
 
     fn model_name(&self) -> String {
@@ -720,28 +705,7 @@ fn new_scan_id() -> String {
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so the file is whole or absent.
 pub(crate) async fn write_atomic(path: &Path, bytes: Vec<u8>) -> Result<(), HospitalError> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let io = |source| HospitalError::Io { path: path.display().to_string(), cause: source };
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
-    })
-    .await?
-}
-
-/// `amount` units of a token with `decimals`, as `"82.532 tUSD"` (trailing zeros dropped).
-pub fn format_units(amount: u128, decimals: u8, symbol: &str) -> String {
-    let scale = 10u128.pow(u32::from(decimals));
-    let fraction = format!("{:0width$}", amount % scale, width = usize::from(decimals));
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() {
-        format!("{} {symbol}", amount / scale)
-    } else {
-        format!("{}.{fraction} {symbol}", amount / scale)
-    }
+    crypdoc_fs::write_async(path.to_owned(), bytes, crypdoc_fs::Access::Shared)
+        .await
+        .map_err(|source| HospitalError::Io { path: path.display().to_string(), cause: source })
 }

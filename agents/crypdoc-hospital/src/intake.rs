@@ -2,10 +2,7 @@
 
 pub use crypdoc_storage::ScanMetadata;
 use crypdoc_storage::{compute_cid, seal_scan, BlobStore, Cid, DataKey};
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use crate::HospitalError;
 
@@ -30,30 +27,21 @@ impl ScanKeys {
     pub fn save(&self, cid: &Cid, key: &DataKey) -> Result<(), HospitalError> {
         let path = self.path(cid);
         let io = |source| HospitalError::Io { path: path.display().to_string(), cause: source };
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let tmp = self.dir.join(format!(".{cid}.{}.tmp", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(io)?;
-        file.write_all(hex::encode(key.as_bytes()).as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
+        crypdoc_fs::write_private(&path, hex::encode(key.as_bytes()).as_bytes()).map_err(io)
     }
 
     /// The key of the scan `cid`.
     pub fn load(&self, cid: &Cid) -> Result<DataKey, HospitalError> {
         let path = self.path(cid);
-        let text = std::fs::read_to_string(&path).map_err(|_| {
-            HospitalError::ScanKey(format!(
-                "no data key for scan {cid} in {}: only the node that sealed it can release it",
-                self.dir.display()
-            ))
+        let text = std::fs::read_to_string(&path).map_err(|cause| HospitalError::ScanKeyMissing {
+            cid: cid.to_string(),
+            dir: self.dir.clone(),
+            cause,
         })?;
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| HospitalError::ScanKey(format!("{} is not a 32-byte hex key", path.display())))?;
+            .ok_or_else(|| HospitalError::ScanKeyMalformed(path.clone()))?;
         Ok(DataKey::from_bytes(bytes))
     }
 

@@ -28,7 +28,7 @@ pub use agent::{release_scan_key, AgentReport, HospitalAgent};
 pub use hospital::{Hospital, Inference, Submitted, TaskPolicy};
 pub use intake::{image_content_type, seal_and_store, ScanKeys, ScanMetadata};
 pub use jobs::{Job, JobState, JobStore, Prediction};
-pub use state::AgentState;
+pub use state::{AgentState, RangeWriter};
 
 /// What the hospital node could not do.
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +39,37 @@ pub enum HospitalError {
     /// The model cannot read the scan.
     #[error(transparent)]
     Preprocess(#[from] crypdoc_model::PreprocessError),
-    /// A scan data key is missing or unreadable.
-    #[error("{0}")]
-    ScanKey(String),
+    /// No data key for a scan: only the node that sealed it holds one.
+    #[error("no data key for scan {cid} in {dir}: only the node that sealed it can release it ({cause})")]
+    ScanKeyMissing {
+        /// The sealed scan's CID.
+        cid: String,
+        /// Where the node keeps its keys.
+        dir: std::path::PathBuf,
+        /// Why it could not be read.
+        cause: std::io::Error,
+    },
+    /// A scan data key file does not hold a key.
+    #[error("{0} is not a 32-byte hex key")]
+    ScanKeyMalformed(std::path::PathBuf),
     /// The state file belongs to another deployment.
-    #[error("{0}")]
-    WrongDeployment(String),
+    #[error("agent state {state} belongs to deployment {recorded}, not {expected}: use another --state-dir")]
+    WrongDeployment {
+        /// The state file.
+        state: String,
+        /// The deployment (`chain:market`) it records.
+        recorded: String,
+        /// The deployment this node serves.
+        expected: String,
+    },
+    /// The state file's block cursor is not a block number.
+    #[error("agent state {state}: the block cursor {value:?} is not a block number; restore the file or start a new --state-dir")]
+    CorruptCursor {
+        /// The state file.
+        state: String,
+        /// What it holds.
+        value: String,
+    },
     /// Storing or sealing failed.
     #[error(transparent)]
     Storage(#[from] crypdoc_storage::StorageError),
@@ -57,9 +82,9 @@ pub enum HospitalError {
     /// The RPC endpoint failed.
     #[error("the chain's RPC endpoint failed: {0}")]
     Rpc(alloy::transports::TransportError),
-    /// Reading logs failed.
-    #[error("cannot read market events: {0}")]
-    Logs(String),
+    /// Reading the market's events or state failed.
+    #[error("cannot read the market's events or state")]
+    Read(#[source] Box<alloy::contract::Error>),
     /// The encrypted evaluation failed.
     #[error(transparent)]
     Inference(#[from] crypdoc_fhe::local::LocalError),
@@ -110,13 +135,17 @@ impl HospitalError {
         match self {
             Self::Market(error) => error.is_retryable(),
             Self::Rpc(_)
-            | Self::Logs(_)
+            | Self::Read(_)
             | Self::Storage(_)
             | Self::State { .. }
             | Self::Io { .. }
             | Self::Join(_) => true,
             _ => false,
         }
+    }
+
+    pub(crate) fn read(error: alloy::contract::Error) -> Self {
+        Self::Read(Box::new(error))
     }
 
     pub(crate) fn rpc(error: alloy::transports::TransportError) -> Self {

@@ -128,9 +128,12 @@ pub async fn open_hospital(config: &NodeConfig, signer: PrivateKeySigner) -> Res
     let worker =
         config.inference.worker.as_deref().map(WorkerClient::new).transpose().map_err(NodeError::Worker)?;
     let inference = Inference::open(model, config.key_dir(), worker).await?;
-    let policy = config.policy()?;
+    // Amounts in the configuration are whole tokens: the token itself says how many units each is.
+    let token = client.token(config.policy.token).map_err(HospitalError::from)?;
+    let token = client.token_info(token).await.map_err(HospitalError::from)?;
+    let policy = config.policy(token.decimals)?;
     let hospital = Hospital::open(client, store, &config.state_dir, inference, policy).await?;
-    Ok(hospital.with_display(config.policy.token_decimals, "tUSD", &model_name))
+    Ok(hospital.with_model_name(&model_name))
 }
 
 /// Starts the node: binds the listener, then runs the job loop, the watcher and the API until
@@ -145,7 +148,8 @@ pub async fn start(config: &NodeConfig, hospital: Hospital) -> Result<RunningNod
         hospital.client().clone(),
         hospital.keys().clone(),
         &config.state_dir.join("hospital.sqlite"),
-    )?
+    )
+    .await?
     .with_confirmations(config.confirmations());
     // The dataset's ledger, publisher and Provider routes (before anything runs: a bad Ocean
     // set-up stops the start).

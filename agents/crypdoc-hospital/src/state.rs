@@ -65,9 +65,11 @@ impl AgentState {
             .map_err(err)?;
         match stored {
             Some(existing) if existing != deployment => {
-                return Err(HospitalError::WrongDeployment(format!(
-                    "agent state {name} belongs to deployment {existing}, not {deployment}: use another --state-dir"
-                )));
+                return Err(HospitalError::WrongDeployment {
+                    state: name,
+                    recorded: existing,
+                    expected: deployment,
+                });
             }
             Some(_) => {}
             None => {
@@ -95,7 +97,7 @@ impl AgentState {
             .conn()
             .query_row("SELECT value FROM meta WHERE key = 'next_block'", [], |row| row.get(0))
             .map_err(self.err())?;
-        Ok(value.parse().unwrap_or(0))
+        value.parse().map_err(|_| HospitalError::CorruptCursor { state: self.path.clone(), value })
     }
 
     /// The last processed block and its hash, when known: if the chain no longer has that
@@ -115,7 +117,7 @@ impl AgentState {
     /// Moves the cursor back to `next_block` (after a reorg), forgetting the cursor's hash and
     /// what was derived from the replaced blocks (releases, outcomes): the replay derives it again
     /// from the chain as it is now, and every release checks the chain before it is sent.
-    pub fn rewind(&mut self, next_block: u64) -> Result<(), HospitalError> {
+    pub fn rewind(&self, next_block: u64) -> Result<(), HospitalError> {
         self.conn()
             .execute_batch(&format!(
                 "BEGIN IMMEDIATE; UPDATE meta SET value = '{next_block}' WHERE key = 'next_block'; \
@@ -126,16 +128,17 @@ impl AgentState {
     }
 
     /// Runs `f` in one transaction and then moves the cursor to `next_block`, remembering the
-    /// hash of the last processed block (`next_block - 1`).
+    /// hash of the last processed block (`next_block - 1`). The connection stays locked for the
+    /// whole transaction, so nothing else's statements land inside it.
     pub fn commit_range(
-        &mut self,
+        &self,
         next_block: u64,
         last_hash: B256,
-        f: impl FnOnce(&Self) -> Result<(), HospitalError>,
+        f: impl FnOnce(&RangeWriter<'_>) -> Result<(), HospitalError>,
     ) -> Result<(), HospitalError> {
-        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(self.err())?;
-        let result = f(self).and_then(|()| {
-            let conn = self.conn();
+        let conn = self.conn();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(self.err())?;
+        let result = f(&RangeWriter { conn: &conn, state: self }).and_then(|()| {
             conn.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'next_block'",
                 params![next_block.to_string()],
@@ -150,9 +153,9 @@ impl AgentState {
             .map_err(self.err())
         });
         match result {
-            Ok(()) => self.conn().execute_batch("COMMIT").map_err(self.err()),
+            Ok(()) => conn.execute_batch("COMMIT").map_err(self.err()),
             Err(e) => {
-                let _ = self.conn().execute_batch("ROLLBACK");
+                let _ = conn.execute_batch("ROLLBACK");
                 Err(e)
             }
         }
@@ -160,13 +163,7 @@ impl AgentState {
 
     /// Records a task this hospital posted.
     pub fn add_task(&self, id: U256, scan_cid: &str) -> Result<(), HospitalError> {
-        self.conn()
-            .execute(
-                "INSERT OR IGNORE INTO tasks (task_id, scan_cid) VALUES (?1, ?2)",
-                params![id.to_string(), scan_cid],
-            )
-            .map(|_| ())
-            .map_err(self.err())
+        RangeWriter { conn: &self.conn(), state: self }.add_task(id, scan_cid)
     }
 
     /// The task, if this hospital posted it.
@@ -217,24 +214,54 @@ impl AgentState {
 
     /// Records a release; `tx` is `None` when it was found on chain rather than sent now.
     pub fn record_release(&self, id: U256, doctor: Address, tx: Option<TxHash>) -> Result<(), HospitalError> {
-        self.conn()
+        RangeWriter { conn: &self.conn(), state: self }.record_release(id, doctor, tx)
+    }
+
+    /// Records a task's terminal status.
+    pub fn record_outcome(&self, id: U256, status: &str, outcome: Option<u8>) -> Result<(), HospitalError> {
+        RangeWriter { conn: &self.conn(), state: self }.record_outcome(id, status, outcome)
+    }
+}
+
+/// The writes of one block range, inside its transaction ([`AgentState::commit_range`]).
+#[derive(Debug)]
+pub struct RangeWriter<'a> {
+    conn: &'a Connection,
+    state: &'a AgentState,
+}
+
+impl RangeWriter<'_> {
+    /// Records a task this hospital posted.
+    pub fn add_task(&self, id: U256, scan_cid: &str) -> Result<(), HospitalError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO tasks (task_id, scan_cid) VALUES (?1, ?2)",
+                params![id.to_string(), scan_cid],
+            )
+            .map(|_| ())
+            .map_err(self.state.err())
+    }
+
+    /// Records a release; `tx` is `None` when it was found on chain rather than sent now.
+    pub fn record_release(&self, id: U256, doctor: Address, tx: Option<TxHash>) -> Result<(), HospitalError> {
+        self.conn
             .execute(
                 "INSERT OR REPLACE INTO releases (task_id, doctor, tx) VALUES (?1, ?2, ?3)",
                 params![id.to_string(), doctor.to_string(), tx.map(|t| t.to_string())],
             )
             .map(|_| ())
-            .map_err(self.err())
+            .map_err(self.state.err())
     }
 
     /// Records a task's terminal status.
     pub fn record_outcome(&self, id: U256, status: &str, outcome: Option<u8>) -> Result<(), HospitalError> {
-        self.conn()
+        self.conn
             .execute(
                 "UPDATE tasks SET status = ?2, outcome = ?3 WHERE task_id = ?1",
                 params![id.to_string(), status, outcome],
             )
             .map(|_| ())
-            .map_err(self.err())
+            .map_err(self.state.err())
     }
 }
 
@@ -247,7 +274,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.sqlite");
         let market = Address::repeat_byte(1);
-        let mut state = AgentState::open(&path, 31337, market, 5).unwrap();
+        let state = AgentState::open(&path, 31337, market, 5).unwrap();
         assert_eq!(state.next_block().unwrap(), 5);
         state
             .commit_range(9, B256::repeat_byte(9), |s| {
@@ -258,7 +285,7 @@ mod tests {
         // A failing range leaves neither its rows nor a moved cursor behind.
         let failed = state.commit_range(20, B256::ZERO, |s| {
             s.add_task(U256::from(2), "bafk2")?;
-            Err(HospitalError::ScanKey("boom".into()))
+            Err(HospitalError::JobIncomplete("boom"))
         });
         assert!(failed.is_err());
         drop(state);
@@ -272,5 +299,15 @@ mod tests {
         drop(state);
         let err = AgentState::open(&path, 1, market, 0).unwrap_err();
         assert!(err.to_string().contains("belongs to deployment 31337"), "{err}");
+
+        // A damaged cursor is an error, not a silent rescan from genesis.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE meta SET value = 'x9' WHERE key = 'next_block'", [])
+            .unwrap();
+        let state = AgentState::open(&path, 31337, market, 0).unwrap();
+        assert!(
+            matches!(state.next_block(), Err(HospitalError::CorruptCursor { value, .. }) if value == "x9")
+        );
     }
 }

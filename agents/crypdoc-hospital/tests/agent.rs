@@ -74,7 +74,7 @@ async fn releases_each_key_once_across_restarts_and_lost_state() {
     let cid = seal_and_store(&store, &keys, &scan).await.unwrap();
     let state = dir.path().join("hospital.sqlite");
 
-    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).unwrap();
+    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).await.unwrap();
     let (task, _) = hospital.post_task(&spec(cid.to_string()), token).await.unwrap();
     // Another hospital's task: its seats are none of this agent's business.
     let other_cid =
@@ -103,7 +103,7 @@ async fn releases_each_key_once_across_restarts_and_lost_state() {
 
     // Restart: nothing is done twice; the second doctor's seat gets its key.
     drop(agent);
-    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).unwrap();
+    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).await.unwrap();
     assert!(agent.step().await.unwrap().keys_released.is_empty());
     doctor2.claim_seat(task).await.unwrap();
     let report = agent.step().await.unwrap();
@@ -115,7 +115,7 @@ async fn releases_each_key_once_across_restarts_and_lost_state() {
     for suffix in ["", "-wal", "-shm"] {
         std::fs::remove_file(format!("{}{suffix}", state.display())).ok();
     }
-    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).unwrap();
+    let mut agent = HospitalAgent::open(hospital.clone(), keys.clone(), &state).await.unwrap();
     let report = agent.step().await.unwrap();
     assert_eq!(report.tasks_posted, vec![task]);
     assert!(report.keys_released.is_empty());

@@ -62,6 +62,7 @@ async fn setup() -> Setup {
 async fn events_removed_by_a_reorg_within_the_depth_are_never_acted_on() {
     let Setup { chain, hospital, keys, task } = setup().await;
     let mut agent = HospitalAgent::open(hospital.clone(), keys, &chain.path("agent.sqlite"))
+        .await
         .unwrap()
         .with_confirmations(Confirmations::Depth(3));
     mine(&hospital, 3).await;
@@ -111,8 +112,10 @@ async fn events_removed_by_a_reorg_within_the_depth_are_never_acted_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_deeper_than_the_depth_is_detected_and_replayed_without_duplicates() {
     let Setup { chain, hospital, keys, task } = setup().await;
-    let mut agent =
-        HospitalAgent::open(hospital.clone(), keys, &chain.path("agent.sqlite")).unwrap().with_page(10_000);
+    let mut agent = HospitalAgent::open(hospital.clone(), keys, &chain.path("agent.sqlite"))
+        .await
+        .unwrap()
+        .with_page(10_000);
     agent.step().await.unwrap();
     let doctor = &chain.doctors[0];
     doctor.claim_seat(task).await.unwrap();

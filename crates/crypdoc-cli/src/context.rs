@@ -26,13 +26,13 @@ pub(crate) fn dev_accounts(keystore_dir: &Path) -> std::collections::BTreeSet<St
 }
 
 /// Records that `names` were encrypted with [`DEV_PASSWORD`].
-pub(crate) fn record_dev_accounts<'a>(
+pub(crate) async fn record_dev_accounts<'a>(
     keystore_dir: &Path,
     names: impl IntoIterator<Item = &'a str>,
 ) -> anyhow::Result<()> {
     let mut all = dev_accounts(keystore_dir);
     all.extend(names.into_iter().map(str::to_owned));
-    write_atomic(&keystore_dir.join(DEV_ACCOUNTS_FILE), &serde_json::to_vec_pretty(&all)?)
+    write_atomic(&keystore_dir.join(DEV_ACCOUNTS_FILE), serde_json::to_vec_pretty(&all)?).await
 }
 
 const DEV_ACCOUNTS_FILE: &str = "dev-accounts.json";
@@ -65,23 +65,11 @@ pub(crate) async fn expiry_in_days(client: &MarketClient, days: u64) -> anyhow::
         .with_context(|| format!("--days {days} is too far in the future"))
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename), so a
-/// crash never leaves a half-written file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+/// Writes `bytes` to `path` whole or not at all (see `crypdoc_fs`), off the async runtime.
+pub(crate) async fn write_atomic(path: &Path, bytes: Vec<u8>) -> anyhow::Result<()> {
+    crypdoc_fs::write_async(path.to_owned(), bytes, crypdoc_fs::Access::Shared)
+        .await
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 impl GlobalArgs {
@@ -135,7 +123,14 @@ impl GlobalArgs {
         self.keystore_dir().join(format!("{name}.json"))
     }
 
-    pub(crate) fn open_account(&self, name: &str) -> anyhow::Result<PrivateKeySigner> {
+    /// Opens keystore `name` off the async runtime: decrypting is a deliberately slow scrypt,
+    /// and the password may be asked on the terminal.
+    pub(crate) async fn open_account(&self, name: &str) -> anyhow::Result<PrivateKeySigner> {
+        let (global, name) = (self.clone(), name.to_owned());
+        tokio::task::spawn_blocking(move || global.open_account_blocking(&name)).await?
+    }
+
+    fn open_account_blocking(&self, name: &str) -> anyhow::Result<PrivateKeySigner> {
         let path = self.keystore_path(name);
         if !path.is_file() {
             bail!(
@@ -148,8 +143,8 @@ impl GlobalArgs {
             .map_err(|e| anyhow::anyhow!("cannot open account {name:?}: {e} (wrong password?)"))
     }
 
-    pub(crate) fn signer(&self) -> anyhow::Result<PrivateKeySigner> {
-        self.open_account(self.account_name()?)
+    pub(crate) async fn signer(&self) -> anyhow::Result<PrivateKeySigner> {
+        self.open_account(self.account_name()?).await
     }
 
     pub(crate) async fn connect_as(&self, signer: PrivateKeySigner) -> anyhow::Result<MarketClient> {
@@ -159,7 +154,7 @@ impl GlobalArgs {
     }
 
     pub(crate) async fn connect(&self) -> anyhow::Result<MarketClient> {
-        let signer = self.signer()?;
+        let signer = self.signer().await?;
         self.connect_as(signer).await
     }
 }

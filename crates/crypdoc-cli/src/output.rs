@@ -13,11 +13,5 @@ pub(crate) fn emit(json: bool, value: &Value, text: impl FnOnce() -> String) {
 
 /// Formats a token amount with `decimals` decimals, trimming trailing zeros.
 pub(crate) fn units(amount: alloy::primitives::U256, decimals: u8) -> String {
-    let text =
-        alloy::primitives::utils::format_units(amount, decimals).unwrap_or_else(|_| amount.to_string());
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
+    crypdoc_contracts::format_amount(amount, decimals)
 }

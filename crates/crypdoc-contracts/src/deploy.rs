@@ -8,10 +8,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use serde::{Deserialize, Serialize};
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 use tracing::info;
 
 use crate::{
@@ -134,20 +131,9 @@ impl Deployment {
     /// Writes the deployment file atomically: a crash leaves the old file or the new one.
     pub fn save(&self, path: &Path) -> Result<(), DeploymentError> {
         let io = |source| DeploymentError::Io { path: path.to_owned(), source };
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut tmp = tempfile_in(dir).map_err(io)?;
-        let json = serde_json::to_vec_pretty(self).expect("deployment serialises");
-        tmp.1.write_all(&json).map_err(io)?;
-        tmp.1.sync_all().map_err(io)?;
-        std::fs::rename(&tmp.0, path).map_err(io)
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other).map_err(io)?;
+        crypdoc_fs::write(path, &json).map_err(io)
     }
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let path = dir.join(format!(".deployment.{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&path)?;
-    Ok((path, file))
 }
 
 /// Who holds the roles once the deployer has handed them over (`ADMIN` and `ISSUER` of

@@ -17,6 +17,7 @@ pub mod revert;
 
 pub use deploy::{deploy_all, Deployment, DeploymentError};
 pub use market::{
-    wallet_provider, MarketClient, MarketError, MarketLimits, ServeRefusal, TaskView, POSTING_LEAD_SECS,
+    format_amount, wallet_provider, MarketClient, MarketError, MarketLimits, RpcFailure, ServeRefusal,
+    TaskView, TokenInfo, POSTING_LEAD_SECS,
 };
 pub use revert::{CallError, Revert};

@@ -28,16 +28,34 @@ use crate::{
     revert::{CallError, Revert},
 };
 
+/// Why an RPC endpoint could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcFailure {
+    /// The endpoint is not a URL.
+    #[error("not a URL")]
+    InvalidUrl(#[source] url::ParseError),
+    /// The request failed or the node answered with an error.
+    #[error(transparent)]
+    Transport(#[from] alloy::transports::TransportError),
+    /// A sent transaction's receipt did not arrive.
+    #[error(transparent)]
+    Receipt(#[from] alloy::providers::PendingTransactionError),
+    /// The node has no latest block.
+    #[error("the node has no latest block")]
+    NoLatestBlock,
+}
+
 /// A market operation that could not be done.
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
     /// The RPC endpoint is unreachable or answered with an error.
-    #[error("cannot reach the chain at {url}: {reason} (is it running? `crypdoc dev up` starts one)")]
+    #[error("cannot reach the chain at {url} (is it running? `crypdoc dev up` starts one)")]
     Unreachable {
         /// The endpoint.
         url: String,
-        /// Why.
-        reason: String,
+        /// Why (boxed: transport errors are large, and every result carries this type).
+        #[source]
+        source: Box<RpcFailure>,
     },
     /// The endpoint serves another chain than the deployment's.
     #[error("the RPC endpoint serves chain {actual} but the deployment is on chain {expected}: wrong --rpc-url or stale deployment file")]
@@ -50,6 +68,12 @@ pub enum MarketError {
     /// No code at the market address.
     #[error("no market contract at {0} on this chain: the deployment file is stale (the dev chain was restarted?); run `crypdoc dev up`")]
     NotDeployed(Address),
+    /// The node's clock is so far ahead that the task's deadlines do not fit the contract's
+    /// 40-bit timestamps.
+    #[error(
+        "the chain reports time {0}, beyond what task deadlines can hold: is the RPC endpoint a real node?"
+    )]
+    ChainTimeOutOfRange(u64),
     /// A contract call was refused (a decoded custom error) or did not go through.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -152,6 +176,32 @@ impl MarketError {
     }
 }
 
+/// How a token's amounts are written, as the token reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// `decimals()`: an amount of 1 token is `10^decimals` units.
+    pub decimals: u8,
+    /// `symbol()`.
+    pub symbol: String,
+}
+
+impl TokenInfo {
+    /// `units` as a decimal amount with the symbol (`"82.532 tUSD"`).
+    pub fn format(&self, units: U256) -> String {
+        format!("{} {}", format_amount(units, self.decimals), self.symbol)
+    }
+}
+
+/// `units` of a token with `decimals` as a decimal amount, trailing zeros dropped (`"82.532"`).
+pub fn format_amount(units: U256, decimals: u8) -> String {
+    let text = alloy::primitives::utils::format_units(units, decimals).unwrap_or_else(|_| units.to_string());
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 /// The market's fixed bounds, as the deployed contract reports them (`crypdoc_types` mirrors
 /// them as constants so that bad parameters are refused before anything is sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,8 +250,8 @@ pub const POSTING_LEAD_SECS: u64 = 60;
 /// A provider that signs with `signer`. Nonces are read from the node for every transaction:
 /// a cached nonce counter moves on when gas estimation rejects a call, and the next transaction
 /// would then wait forever behind the gap.
-pub fn wallet_provider(rpc_url: &str, signer: PrivateKeySigner) -> Result<DynProvider, String> {
-    let url = rpc_url.parse().map_err(|e| format!("not a URL ({e})"))?;
+pub fn wallet_provider(rpc_url: &str, signer: PrivateKeySigner) -> Result<DynProvider, RpcFailure> {
+    let url = rpc_url.parse().map_err(RpcFailure::InvalidUrl)?;
     Ok(ProviderBuilder::new().with_simple_nonce_management().wallet(signer).connect_http(url).erased())
 }
 
@@ -221,13 +271,16 @@ impl MarketClient {
         signer: PrivateKeySigner,
         deployment: Deployment,
     ) -> Result<Self, MarketError> {
-        let unreachable = |reason: String| MarketError::Unreachable { url: rpc_url.to_owned(), reason };
+        let unreachable = |source: RpcFailure| MarketError::Unreachable {
+            url: rpc_url.to_owned(),
+            source: Box::new(source),
+        };
         let provider = wallet_provider(rpc_url, signer.clone()).map_err(unreachable)?;
-        let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(e.to_string()))?;
+        let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(e.into()))?;
         if chain_id != deployment.chain_id {
             return Err(MarketError::WrongChain { expected: deployment.chain_id, actual: chain_id });
         }
-        let code = provider.get_code_at(deployment.market).await.map_err(|e| unreachable(e.to_string()))?;
+        let code = provider.get_code_at(deployment.market).await.map_err(|e| unreachable(e.into()))?;
         if code.is_empty() {
             return Err(MarketError::NotDeployed(deployment.market));
         }
@@ -274,13 +327,22 @@ impl MarketClient {
         explicit.or(self.deployment.stablecoin).ok_or(MarketError::NoToken)
     }
 
+    /// How amounts of `token` are written: its `decimals()` and `symbol()`. Any allow-listed
+    /// ERC20 can pay bounties, so nothing assumes the dev stablecoin's 6 decimals.
+    pub async fn token_info(&self, token: Address) -> Result<TokenInfo, MarketError> {
+        let erc20 = IERC20::new(token, self.provider.clone());
+        let decimals = self.read(erc20.decimals().call().await).await?;
+        let symbol = self.read(erc20.symbol().call().await).await?;
+        Ok(TokenInfo { decimals, symbol })
+    }
+
     async fn send<D: CallDecoder>(
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, MarketError> {
         let pending = call.send().await?;
         let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
-            MarketError::Unreachable { url: "the RPC endpoint".into(), reason: e.to_string() }
+            MarketError::Unreachable { url: "the RPC endpoint".into(), source: Box::new(e.into()) }
         })?;
         if !receipt.status() {
             return Err(MarketError::Reverted(receipt.transaction_hash));
@@ -323,7 +385,13 @@ impl MarketClient {
         self.ensure_allowance(token, U256::from(spec.bounty)).await?;
         // After the approval, so that its block does not eat into the window.
         let now = self.posting_time().await?;
-        let commit_deadline = now + (spec.commit_window_secs + POSTING_LEAD_SECS).min(MAX_COMMIT_WINDOW_SECS);
+        // `validate` bounds both windows by 30 days; only a node reporting an absurd time can
+        // push the deadlines past what the contract's 40-bit timestamps hold.
+        let deadline = |after: u64, secs: u64| after.checked_add(secs).filter(|at| *at < 1 << 40);
+        let window = spec.commit_window_secs.saturating_add(POSTING_LEAD_SECS).min(MAX_COMMIT_WINDOW_SECS);
+        let commit_deadline = deadline(now, window).ok_or(MarketError::ChainTimeOutOfRange(now))?;
+        let reveal_deadline = deadline(commit_deadline, spec.reveal_window_secs)
+            .ok_or(MarketError::ChainTimeOutOfRange(now))?;
         let params = TaskParams {
             scanCid: spec.scan_cid.clone(),
             token,
@@ -331,7 +399,7 @@ impl MarketClient {
             stakePerSeat: Uint::from(spec.stake_per_seat),
             minReputation: spec.min_reputation,
             commitDeadline: Uint::from(commit_deadline),
-            revealDeadline: Uint::from(commit_deadline + spec.reveal_window_secs),
+            revealDeadline: Uint::from(reveal_deadline),
             predictedClass: spec.predicted_class,
             confidenceBps: spec.confidence.get(),
             numClasses: spec.diagnosis_set.len(),
@@ -352,10 +420,13 @@ impl MarketClient {
             .provider
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
-            .map_err(|e| MarketError::Unreachable { url: "the RPC endpoint".into(), reason: e.to_string() })?
+            .map_err(|e| MarketError::Unreachable {
+                url: "the RPC endpoint".into(),
+                source: Box::new(e.into()),
+            })?
             .ok_or_else(|| MarketError::Unreachable {
                 url: "the RPC endpoint".into(),
-                reason: "no latest block".into(),
+                source: Box::new(RpcFailure::NoLatestBlock),
             })?;
         Ok(block.header.timestamp)
     }

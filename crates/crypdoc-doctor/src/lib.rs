@@ -71,9 +71,6 @@ pub enum DoctorError {
         /// Why.
         cause: serde_json::Error,
     },
-    /// A background task failed.
-    #[error(transparent)]
-    Join(#[from] tokio::task::JoinError),
 }
 
 /// A committed vote as kept on this machine, so the reveal needs no signature prompt.
@@ -102,21 +99,13 @@ impl SaltStore {
         self.dir.join(format!("{chain_id}-{market}-{task}-{doctor}.json"))
     }
 
-    /// Writes a vote atomically (temporary file, then rename).
+    /// Writes a vote whole or not at all, readable by this user only: the salt is what keeps
+    /// the vote secret until it is revealed.
     pub async fn save(&self, path: &Path, vote: SavedVote) -> Result<(), DoctorError> {
-        let path = path.to_owned();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            let err = |cause| DoctorError::SaltFile { path: path.clone(), cause };
-            let dir = path.parent().unwrap_or_else(|| Path::new("."));
-            std::fs::create_dir_all(dir).map_err(err)?;
-            let tmp = path.with_extension("json.tmp");
-            let bytes = serde_json::to_vec_pretty(&vote).unwrap_or_default();
-            let mut file = std::fs::File::create(&tmp).map_err(err)?;
-            file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(err)?;
-            std::fs::rename(&tmp, &path).map_err(err)
-        })
-        .await?
+        let bytes = serde_json::to_vec_pretty(&vote).map_err(std::io::Error::other);
+        let write =
+            async { crypdoc_fs::write_async(path.to_owned(), bytes?, crypdoc_fs::Access::Private).await };
+        write.await.map_err(|cause| DoctorError::SaltFile { path: path.to_owned(), cause })
     }
 
     /// The vote at `path`, or `None` when there is no file.

@@ -71,24 +71,12 @@ pub fn load_or_generate_keys(dir: &Path) -> Result<CachedKeys, LocalError> {
         }
         return Ok(CachedKeys { client, compressed, generated: false });
     }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (client, compressed) = ClientKey::generate();
-    write_private(&client_path, &client.to_bytes())?;
-    std::fs::write(&server_path, compressed.to_bytes()).map_err(io(&server_path))?;
+    // Each file lands whole; a crash between the two leaves the pair incomplete, which the check
+    // above treats as absent and regenerates.
+    crypdoc_fs::write_private(&client_path, &client.to_bytes()).map_err(io(&client_path))?;
+    crypdoc_fs::write(&server_path, &compressed.to_bytes()).map_err(io(&server_path))?;
     Ok(CachedKeys { client, compressed, generated: true })
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(io(path))?;
-    file.write_all(bytes).map_err(io(path))
 }
 
 /// The outcome of one encrypted prediction, ready to print as JSON.

@@ -133,7 +133,8 @@ impl OceanAddresses {
         };
         file.insert(network.to_owned(), serde_json::to_value(self).expect("addresses serialise"));
         let text = serde_json::to_string_pretty(&file).expect("address file serialises");
-        std::fs::write(path, text + "\n").map_err(|source| AddressFileError::Io { path: shown, source })
+        crypdoc_fs::write(path, (text + "\n").as_bytes())
+            .map_err(|source| AddressFileError::Io { path: shown, source })
     }
 
     /// Checks that `provider` serves this chain and that the factory and exchange hold code.

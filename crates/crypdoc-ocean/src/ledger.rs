@@ -23,7 +23,6 @@ use sha2::{Digest, Sha256};
 use std::{
     collections::{BTreeMap, BTreeSet},
     fmt,
-    io::Write,
     path::{Path, PathBuf},
     str::FromStr,
 };
@@ -498,16 +497,9 @@ impl DatasetLedger {
     fn save(&self) -> Result<(), LedgerError> {
         let Some(path) = &self.path else { return Ok(()) };
         let io = |source| LedgerError::Io { path: path.clone(), source };
-        let bytes = serde_json::to_vec_pretty(&self.state).expect("ledger state serialises");
-        // Write a sibling file and rename it over the old one: a crash leaves either state whole.
-        let tmp = path.with_extension("json.tmp");
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        let bytes = serde_json::to_vec_pretty(&self.state).map_err(std::io::Error::other).map_err(io)?;
+        // A crash leaves either state whole.
+        crypdoc_fs::write(path, &bytes).map_err(io)
     }
 }
 

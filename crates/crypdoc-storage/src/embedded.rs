@@ -174,16 +174,14 @@ impl BlockSink for FileSink<'_> {
         if path.is_file() {
             return Ok(());
         }
-        let dir = path.parent().expect("block paths have a shard directory");
-        fs::create_dir_all(dir).map_err(|e| StorageError::io("creating", dir, e))?;
+        // Temporary files go to `tmp/`, which opening the store sweeps after a crash.
         let tmp_dir = self.store.root.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
-            .map_err(|e| StorageError::io("creating temp file in", &tmp_dir, e))?;
-        tmp.write_all(block)
-            .and_then(|()| tmp.as_file().sync_data())
-            .map_err(|e| StorageError::io("writing block", tmp.path().to_path_buf(), e))?;
-        tmp.persist(&path).map_err(|e| StorageError::io("storing block", &path, e.error))?;
-        Ok(())
+        let store_block = || -> io::Result<()> {
+            let mut file = crypdoc_fs::AtomicFile::create_in(&path, &tmp_dir, crypdoc_fs::Access::Shared)?;
+            file.write_all(block)?;
+            file.commit()
+        };
+        store_block().map_err(|e| StorageError::io("storing block", &path, e))
     }
 }
 

@@ -397,17 +397,10 @@ impl BlobStore for KuboClient {
     }
 
     async fn get_to_file(&self, cid: &Cid, path: &Path) -> Result<u64, StorageError> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
         self.retrying("cat", || async {
-            let tmp = tempfile::Builder::new()
-                .prefix(".crypdoc-")
-                .tempfile_in(dir)
-                .map_err(|e| StorageError::io("creating temp file in", dir, e))?;
-            let std_file =
-                tmp.as_file().try_clone().map_err(|e| StorageError::io("opening", tmp.path(), e))?;
+            let mut tmp = crypdoc_fs::AtomicFile::create(path, crypdoc_fs::Access::Shared)
+                .map_err(|e| StorageError::io("creating a temporary file for", path, e))?;
+            let std_file = tmp.file_mut().try_clone().map_err(|e| StorageError::io("opening", path, e))?;
             let mut file =
                 tokio::io::BufWriter::with_capacity(CHUNK_SIZE, tokio::fs::File::from_std(std_file));
             let query = [("arg", cid.to_string()), ("timeout", millis(self.config.content_timeout))];
@@ -420,7 +413,7 @@ impl BlobStore for KuboClient {
                 if let Some(check) = &mut check {
                     check.update(&chunk)?;
                 }
-                file.write_all(&chunk).await.map_err(|e| StorageError::io("writing", tmp.path(), e))?;
+                file.write_all(&chunk).await.map_err(|e| StorageError::io("writing", path, e))?;
                 written += chunk.len() as u64;
             }
             if let Some(check) = check {
@@ -429,11 +422,11 @@ impl BlobStore for KuboClient {
                     return Err(StorageError::CidMismatch { expected: *cid, actual });
                 }
             }
-            file.flush().await.map_err(|e| StorageError::io("writing", tmp.path(), e))?;
-            let file = file.into_inner();
-            file.sync_all().await.map_err(|e| StorageError::io("syncing", tmp.path(), e))?;
+            file.flush().await.map_err(|e| StorageError::io("writing", path, e))?;
             drop(file);
-            tmp.persist(path).map_err(|e| StorageError::io("renaming into", path, e.error))?;
+            tokio::task::spawn_blocking(move || tmp.commit())
+                .await?
+                .map_err(|e| StorageError::io("renaming into", path, e))?;
             Ok(written)
         })
         .await

@@ -35,6 +35,22 @@
 //! wallet is all a doctor needs. A wrong key, truncated or tampered data give
 //! [`SealError::Authentication`], never plaintext. `vectors/sealed-scan.json` holds test vectors
 //! that other implementations (the doctors' web page) must reproduce.
+//!
+//! ```
+//! use crypdoc_storage::{open_scan, seal_scan, unwrap_key, wrap_key, DoctorKeyPair};
+//!
+//! // The hospital seals the scan and keeps the data key ...
+//! let (key, sealed) = seal_scan(b"scan bytes", br#"{"content_type":"image/jpeg"}"#)?;
+//! // ... and wraps it for a seated doctor, whose key pair comes from a wallet signature.
+//! let doctor = DoctorKeyPair::from_secret_bytes([7; 32]);
+//! let wrapped = wrap_key(&key, &doctor.public_key())?;
+//! // Only that doctor can open it.
+//! let opened = open_scan(&unwrap_key(&wrapped, &doctor)?, &sealed)?;
+//! assert_eq!(opened.plaintext, b"scan bytes");
+//! let stranger = DoctorKeyPair::from_secret_bytes([8; 32]);
+//! assert!(unwrap_key(&wrapped, &stranger).is_err());
+//! # Ok::<(), crypdoc_storage::SealError>(())
+//! ```
 
 mod cid;
 mod embedded;

@@ -7,7 +7,7 @@ use crate::{
     kubo::{KuboClient, KuboConfig},
 };
 use bytes::Bytes;
-use std::{fs, future::Future, io::Write, path::Path};
+use std::{fs, future::Future, path::Path};
 
 pub(crate) const TARGET: &str = "crypdoc::storage";
 
@@ -96,19 +96,8 @@ pub(crate) fn atomic_write(
     path: &Path,
     fill: impl FnOnce(&mut fs::File) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".crypdoc-")
-        .tempfile_in(dir)
-        .map_err(|e| StorageError::io("creating temp file in", dir, e))?;
-    fill(tmp.as_file_mut())?;
-    tmp.as_file_mut()
-        .flush()
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| StorageError::io("writing", tmp.path().to_path_buf(), e))?;
-    tmp.persist(path).map_err(|e| StorageError::io("renaming into", path, e.error))?;
-    Ok(())
+    let mut tmp = crypdoc_fs::AtomicFile::create(path, crypdoc_fs::Access::Shared)
+        .map_err(|e| StorageError::io("creating a temporary file for", path, e))?;
+    fill(tmp.file_mut())?;
+    tmp.commit().map_err(|e| StorageError::io("writing", path, e))
 }

@@ -58,23 +58,39 @@ pub enum PricingError {
     /// A diagnosis set needs at least two classes.
     #[error("a task needs at least 2 classes, got {0}")]
     TooFewClasses(u8),
+    /// 200 whole tokens of a token with this many decimals do not fit the contract's uint96.
+    #[error("a token with {0} decimals cannot express the dev policy's 200-token bounty in uint96")]
+    TooManyDecimals(u8),
 }
 
 /// The largest bounty the contract can hold (`uint96`).
 pub const MAX_BOUNTY: u128 = (1u128 << 96) - 1;
 
 impl BountyPolicy {
-    /// The policy of the dev chain's 6-decimal test stablecoin: 20 to 200 units, reputation 2
-    /// from 120 units (confidence below about 71% on a binary task) and 5 from 170 units.
+    /// The policy of the dev chain's 6-decimal test stablecoin: 20 to 200 tokens, reputation 2
+    /// from 120 (confidence below about 71% on a binary task) and 5 from 170.
     pub fn dev_default() -> Self {
-        const UNIT: u128 = 1_000_000;
+        Self::dev_with_unit(1_000_000)
+    }
+
+    /// The dev policy in a token with `decimals` (the same whole-token amounts).
+    pub fn dev_for_decimals(decimals: u8) -> Result<Self, PricingError> {
+        let unit = 10u128
+            .checked_pow(u32::from(decimals))
+            .filter(|unit| unit.checked_mul(200).is_some_and(|max| max <= MAX_BOUNTY));
+        let policy = Self::dev_with_unit(unit.ok_or(PricingError::TooManyDecimals(decimals))?);
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    fn dev_with_unit(unit: u128) -> Self {
         Self {
-            min_bounty: 20 * UNIT,
-            max_bounty: 200 * UNIT,
+            min_bounty: 20 * unit,
+            max_bounty: 200 * unit,
             tiers: vec![
                 ReputationTier { from_bounty: 0, min_reputation: 0 },
-                ReputationTier { from_bounty: 120 * UNIT, min_reputation: 2 },
-                ReputationTier { from_bounty: 170 * UNIT, min_reputation: 5 },
+                ReputationTier { from_bounty: 120 * unit, min_reputation: 2 },
+                ReputationTier { from_bounty: 170 * unit, min_reputation: 5 },
             ],
         }
     }
@@ -201,5 +217,14 @@ mod tests {
         fn min_reputation_is_non_decreasing_in_bounty(p in policy(), a in 0u128..2_000_000_000, b in 0u128..2_000_000_000) {
             prop_assert!(p.min_reputation(a.min(b)) <= p.min_reputation(a.max(b)));
         }
+    }
+
+    #[test]
+    fn the_dev_policy_scales_with_the_tokens_decimals() {
+        assert_eq!(BountyPolicy::dev_for_decimals(6).unwrap(), BountyPolicy::dev_default());
+        let eighteen = BountyPolicy::dev_for_decimals(18).unwrap();
+        assert_eq!(eighteen.max_bounty, 200 * 10u128.pow(18));
+        assert_eq!(BountyPolicy::dev_for_decimals(27), Err(PricingError::TooManyDecimals(27)));
+        assert_eq!(BountyPolicy::dev_for_decimals(255), Err(PricingError::TooManyDecimals(255)));
     }
 }

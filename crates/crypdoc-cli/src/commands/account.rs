@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-use crate::{args::GlobalArgs, context::write_atomic, output::emit};
+use crate::{args::GlobalArgs, output::emit};
 
 /// Environment variable `account import` reads the private key from (otherwise prompted).
 const PRIVATE_KEY_ENV: &str = "CRYPDOC_PRIVATE_KEY";
@@ -133,6 +133,8 @@ pub(crate) fn store_account(
     )
     .map_err(|e| anyhow::anyhow!("cannot write the keystore: {e}"))?;
     index.insert(name.to_owned(), address);
-    write_atomic(&index_path(global), &serde_json::to_vec_pretty(&index)?)?;
+    let path = index_path(global);
+    crypdoc_fs::write(&path, &serde_json::to_vec_pretty(&index)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(address)
 }

@@ -45,10 +45,10 @@ impl OceanArgs {
 
     async fn researcher(&self, global: &GlobalArgs) -> anyhow::Result<Researcher> {
         let addresses = self.load(global)?;
-        let signer = global.signer()?;
+        let signer = global.signer().await?;
         let url = global.resolve_rpc_url()?;
         let provider = crypdoc_contracts::wallet_provider(&url, signer.clone())
-            .map_err(|e| anyhow::anyhow!("bad RPC URL {url}: {e}"))?;
+            .with_context(|| format!("RPC URL {url}"))?;
         Ok(Researcher::new(provider, signer, addresses).await?)
     }
 }
@@ -110,11 +110,11 @@ pub(crate) async fn deploy_dev_ocean(
     network: &str,
 ) -> anyhow::Result<OceanAddresses> {
     let owner = signer.address();
-    let provider = crypdoc_contracts::wallet_provider(url, signer)
-        .map_err(|e| anyhow::anyhow!("bad RPC URL {url}: {e}"))?;
+    let provider =
+        crypdoc_contracts::wallet_provider(url, signer).with_context(|| format!("RPC URL {url}"))?;
     let addresses = crypdoc_ocean::deploy_ocean(&provider, owner, &[]).await?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        tokio::fs::create_dir_all(dir).await.with_context(|| format!("cannot create {}", dir.display()))?;
     }
     addresses.write(path, network)?;
     Ok(addresses)
@@ -183,7 +183,7 @@ impl DatasetCommand {
                     Format::Json => 1,
                 };
                 let d = r.download(&did, index, order).await?;
-                write_atomic(&out, &d.bytes)?;
+                write_atomic(&out, d.bytes.to_vec()).await?;
                 emit(global.json, &json!({ "download": d, "out": out, "bytes": d.bytes.len() }), || {
                     format!(
                             "{} (release {}, {} bytes) written to {}; sha256 {} matches the DDO\n  order tx {}{}; download {:.1} ms; datatokens: {} -> {}",
@@ -202,7 +202,7 @@ impl DatasetCommand {
             }
             Self::DeployOcean { ocean } => {
                 let url = global.resolve_rpc_url()?;
-                let signer = global.signer()?;
+                let signer = global.signer().await?;
                 let path = ocean.path(global);
                 let a = deploy_dev_ocean(&url, signer, &path, &ocean.network).await?;
                 emit(global.json, &json!({ "addresses": a, "file": path }), || {

@@ -40,7 +40,8 @@ use std::{path::PathBuf, time::Instant};
 
 use crate::{
     args::GlobalArgs,
-    commands::{dataset::deploy_dev_ocean, dev::DEV_DOCTORS, store::open_store_at, task::TOKEN_DECIMALS},
+    commands::{dataset::deploy_dev_ocean, dev::DEV_DOCTORS, store::open_store_at},
+    context::write_atomic,
     output::{emit, units},
 };
 
@@ -52,8 +53,9 @@ pub(crate) struct DemoArgs {
     /// The classifier (also run on the encrypted scan).
     #[arg(long, default_value = "models/br35h-mlp.json")]
     model: PathBuf,
-    /// The five doctors' readings, comma separated; defaults to the scan's folder label for four
-    /// of them and the other diagnosis for the fifth.
+    /// The five doctors' readings (names or codes of the model's diagnosis set), comma
+    /// separated; defaults to the scan's folder label for four of them and a different
+    /// diagnosis for the fifth.
     #[arg(long, value_delimiter = ',')]
     votes: Vec<String>,
     /// The dataset's k for the demo: the node starts with its default (5), where one finalized
@@ -70,9 +72,8 @@ fn step(json: bool, started: Instant, text: &str) {
 
 impl DemoArgs {
     /// The readings: explicit, or four doctors agreeing with the scan's folder label (`yes`/`no`
-    /// as in the data sets) and one dissenting.
-    fn votes(&self) -> anyhow::Result<Vec<u8>> {
-        let set = DiagnosisSet::Binary;
+    /// as in Br35H, or a Nickparvar tumor type for a four-class model) and one dissenting.
+    fn votes(&self, set: DiagnosisSet) -> anyhow::Result<Vec<u8>> {
         if !self.votes.is_empty() {
             ensure!(self.votes.len() == DEV_DOCTORS.len(), "--votes needs {} readings", DEV_DOCTORS.len());
             return self.votes.iter().map(|v| Ok(set.code(v)?)).collect();
@@ -84,36 +85,51 @@ impl DemoArgs {
             .and_then(|n| n.to_str())
             .and_then(|n| set.code(n).ok())
             .with_context(|| {
-                format!("{} is not in a yes/ or no/ folder: pass --votes", self.scan.display())
+                format!(
+                    "{} is not in a folder named after a {set} diagnosis ({}): pass --votes",
+                    self.scan.display(),
+                    set.names().join(", ")
+                )
             })?;
-        Ok(vec![label, label, label, label, 1 - label])
+        // The dissent: "no tumor" against a tumor, the first tumor class against no tumor.
+        let dissent = if label == 0 { 1 } else { 0 };
+        Ok(vec![label, label, label, label, dissent])
     }
 
     pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         let json_out = global.json;
-        let votes = self.votes()?;
-        let scan = std::fs::read(&self.scan)
+        // The model's classes decide the task's diagnosis set (two: binary, four: tumor type).
+        let model = QuantizedModel::load(&self.model)?;
+        let set = DiagnosisSet::from_class_count(u8::try_from(model.classes.len()).unwrap_or(u8::MAX))?;
+        let votes = self.votes(set)?;
+        let scan = tokio::fs::read(&self.scan)
+            .await
             .with_context(|| format!("cannot read the scan {}", self.scan.display()))?;
 
-        std::fs::create_dir_all(&global.state_dir)?;
+        tokio::fs::create_dir_all(&global.state_dir)
+            .await
+            .with_context(|| format!("cannot create {}", global.state_dir.display()))?;
         let anvil = Anvil::spawn(&global.state_dir.join("anvil.log"), true).await?;
         let url = anvil.endpoint();
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
-        let provider = wallet_provider(&url, deployer.clone()).map_err(anyhow::Error::msg)?;
+        let provider = wallet_provider(&url, deployer.clone())?;
         let deployment = deploy_as(&provider, deployer.address(), true).await?;
         step(json_out, started, &format!("anvil at {url}; market {} deployed", deployment.market));
 
         let admin = MarketClient::connect(&url, deployer.clone(), deployment.clone()).await?;
         let token = admin.token(None)?;
+        let token_info = admin.token_info(token).await?;
         let unit =
-            |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), TOKEN_DECIMALS)?.into()) };
+            |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), token_info.decimals)?.into()) };
         // The demo keeps its own state beside the command line's, fresh every run (its chain is).
         let dir = global.state_dir.join("demo");
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+            tokio::fs::remove_dir_all(&dir)
+                .await
+                .with_context(|| format!("cannot clear {}", dir.display()))?;
         }
-        std::fs::create_dir_all(&dir)?;
+        tokio::fs::create_dir_all(&dir).await.with_context(|| format!("cannot create {}", dir.display()))?;
         deployment.save(&dir.join("deployment.json"))?;
         // Ocean's own contracts beside the market: with their address file in its state folder,
         // the node publishes the dataset and serves it as Provider.
@@ -197,10 +213,8 @@ impl DemoArgs {
         // The node ran the model on the encrypted scan; its plaintext reference is printed
         // beside it as a check (the class agrees on 99.5% of validation scans, the exact logits
         // on 86%: a unit within the bootstrap's noise of its sign boundary can flip).
-        let model = QuantizedModel::load(&self.model)?;
         let reference = model.infer(&preprocess_bytes(&scan, InputSpec::of(&model))?)?;
         let (reference_class, reference_probability) = model.predict(&reference.logits);
-        let set = DiagnosisSet::Binary;
         let confidence = ConfidenceBps::new(prediction.confidence_bps)?;
         step(
             json_out,
@@ -213,17 +227,18 @@ impl DemoArgs {
                 reference_probability * 100.0,
             ),
         );
+        let task = hospital.task(task_id).await?;
         ensure!(
-            hospital.task(task_id).await?.earnsReputation,
+            task.earnsReputation,
             "task {task_id} does not earn reputation: the market's minimums changed?"
         );
         step(
             json_out,
             started,
             &format!(
-                "task {task_id} posted: {} at {confidence} -> bounty {} tUSD escrowed, earns reputation",
+                "task {task_id} posted: {} at {confidence} -> bounty {} escrowed, earns reputation",
                 prediction.label,
-                units(U256::from(bounty), TOKEN_DECIMALS)
+                token_info.format(U256::from(bounty))
             ),
         );
 
@@ -238,7 +253,10 @@ impl DemoArgs {
         step(
             json_out,
             started,
-            "5 seats claimed (5 tUSD stake each); the hospital node saw them and released 5 wrapped keys",
+            &format!(
+                "5 seats claimed ({} stake each); the hospital node saw them and released 5 wrapped keys",
+                token_info.format(U256::from(task.stakePerSeat))
+            ),
         );
 
         let store = open_store_at(&dir.join("store"))?;
@@ -269,8 +287,9 @@ impl DemoArgs {
         let job = wait_for_job(&node.hospital, &submitted.scan_id, JobState::Finalized).await?;
         let report = node.hospital.jobs().report(&job.id).await?.context("a finalized job has a report")?;
         let report: crypdoc_hospital::report::ReportData = serde_json::from_str(&report)?;
-        std::fs::write(dir.join("report.html"), crypdoc_hospital::report::render_html(&report))?;
-        std::fs::write(dir.join("report.pdf"), crypdoc_hospital::report::render_pdf(&report))?;
+        write_atomic(&dir.join("report.html"), crypdoc_hospital::report::render_html(&report).into_bytes())
+            .await?;
+        write_atomic(&dir.join("report.pdf"), crypdoc_hospital::report::render_pdf(&report)).await?;
         let view = hospital.task_view(task_id).await?;
         let mut payouts = Vec::new();
         for (name, doctor) in DEV_DOCTORS.iter().zip(&doctors) {
@@ -303,12 +322,12 @@ impl DemoArgs {
         if !json_out {
             println!("\npayouts (bounty share + stake back):");
             for (n, a, c, r) in &payouts {
-                println!("  {n:<8} {a}  {:>10} tUSD  reputation {r}", units(*c, TOKEN_DECIMALS));
+                println!("  {n:<8} {a}  {:>15}  reputation {r}", token_info.format(*c));
             }
             println!(
-                "hospital credit (rounding dust) {} tUSD; escrow left {} tUSD\n",
-                units(hospital_credit, TOKEN_DECIMALS),
-                units(escrow_left, TOKEN_DECIMALS)
+                "hospital credit (rounding dust) {}; escrow left {}\n",
+                token_info.format(hospital_credit),
+                token_info.format(escrow_left)
             );
         }
 
@@ -321,12 +340,9 @@ impl DemoArgs {
             )
             .await?;
         admin.mint_stablecoin(researcher.address(), unit(100)?).await?;
-        let researcher = crypdoc_ocean::Researcher::new(
-            wallet_provider(&url, researcher.clone()).map_err(anyhow::Error::msg)?,
-            researcher,
-            ocean,
-        )
-        .await?;
+        let researcher =
+            crypdoc_ocean::Researcher::new(wallet_provider(&url, researcher.clone())?, researcher, ocean)
+                .await?;
         let dataset = dataset_flow(&datasets, &researcher, self.dataset_k, json_out, started).await?;
         node.shutdown().await;
 

@@ -61,14 +61,15 @@ impl DevCommand {
     pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         match self {
             Self::Up(args) => args.run(global).await,
-            Self::Down => down(global),
+            Self::Down => down(global).await,
         }
     }
 }
 
 impl UpArgs {
     async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&global.state_dir)
+        tokio::fs::create_dir_all(&global.state_dir)
+            .await
             .with_context(|| format!("cannot create {}", global.state_dir.display()))?;
 
         // A second `dev up` reuses a live chain whose deployment still answers.
@@ -102,7 +103,8 @@ impl UpArgs {
                 // Record the chain before deploying so that `dev down` can stop it even if
                 // deployment fails half way.
                 let state = DevnetState { rpc_url: url.clone(), pid: anvil.pid(), log };
-                write_atomic(&DevnetState::path(&global.state_dir), &serde_json::to_vec_pretty(&state)?)?;
+                write_atomic(&DevnetState::path(&global.state_dir), serde_json::to_vec_pretty(&state)?)
+                    .await?;
                 let pid = anvil.detach();
                 (url, Some(pid))
             }
@@ -111,7 +113,7 @@ impl UpArgs {
         let deployer: PrivateKeySigner = ANVIL_DEPLOYER_KEY.parse()?;
         let admin = deployer.address();
         let provider =
-            wallet_provider(&rpc_url, deployer.clone()).map_err(|e| anyhow::anyhow!("{rpc_url}: {e}"))?;
+            wallet_provider(&rpc_url, deployer.clone()).with_context(|| format!("RPC URL {rpc_url}"))?;
         provider
             .get_chain_id()
             .await
@@ -145,7 +147,7 @@ impl UpArgs {
             accounts.push((name.to_owned(), address));
         }
         if explicit_password.is_none() {
-            record_dev_accounts(&global.keystore_dir(), created.iter().copied())?;
+            record_dev_accounts(&global.keystore_dir(), created.iter().copied()).await?;
         }
 
         // Ocean v4's own contracts, for the hospital's dataset (`crypdoc dataset ...`).
@@ -155,7 +157,11 @@ impl UpArgs {
                 .await?;
 
         let client = MarketClient::connect(&rpc_url, deployer, deployment.clone()).await?;
-        let unit = |n: u64| -> anyhow::Result<U256> { Ok(parse_units(&n.to_string(), 6)?.into()) };
+        let stablecoin = client.token(None)?;
+        let stablecoin_info = client.token_info(stablecoin).await?;
+        let unit = |n: u64| -> anyhow::Result<U256> {
+            Ok(parse_units(&n.to_string(), stablecoin_info.decimals)?.into())
+        };
         let now = client.chain_time().await?;
         for (name, address) in &accounts {
             fund_gas(&provider, *address).await?;
@@ -179,7 +185,7 @@ impl UpArgs {
         for name in DEV_DOCTORS.into_iter().filter(|_| !self.no_encryption_keys) {
             let signer = match signers.remove(name) {
                 Some(signer) => signer,
-                None => global.open_account(name)?,
+                None => global.open_account(name).await?,
             };
             let doctor_client = MarketClient::connect(&rpc_url, signer, deployment.clone()).await?;
             if doctor_client.encryption_key_of(doctor_client.address()).await?.is_none() {
@@ -202,7 +208,10 @@ impl UpArgs {
                 format!("registry    {}", deployment.registry),
                 format!("reputation  {}", deployment.reputation),
                 format!("market      {}", deployment.market),
-                format!("stablecoin  {} (tUSD, 6 decimals)", deployment.stablecoin.unwrap_or_default()),
+                format!(
+                    "stablecoin  {stablecoin} ({}, {} decimals)",
+                    stablecoin_info.symbol, stablecoin_info.decimals
+                ),
                 format!(
                     "ocean       ERC721Factory {}, FixedPrice {} (address file {})",
                     ocean.erc721_factory,
@@ -247,22 +256,26 @@ async fn fund_gas(provider: &alloy::providers::DynProvider, address: Address) ->
     Ok(())
 }
 
-fn down(global: &GlobalArgs) -> anyhow::Result<()> {
+async fn down(global: &GlobalArgs) -> anyhow::Result<()> {
     let Some(state) = DevnetState::load(&global.state_dir) else {
         bail!("no dev chain recorded in {} (nothing to stop)", global.state_dir.display());
     };
     let mut stopped = false;
     if let Some(pid) = state.pid {
-        stopped = std::process::Command::new("kill")
+        stopped = tokio::process::Command::new("kill")
             .arg(pid.to_string())
             .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+            .await
+            .is_ok_and(|status| status.success());
     }
-    std::fs::remove_file(DevnetState::path(&global.state_dir)).ok();
     // The chain's state died with it, so its deployment file would only mislead.
-    std::fs::remove_file(global.deployment_path()).ok();
-    std::fs::remove_file(default_ocean_path(&global.state_dir)).ok();
+    for path in [
+        DevnetState::path(&global.state_dir),
+        global.deployment_path(),
+        default_ocean_path(&global.state_dir),
+    ] {
+        tokio::fs::remove_file(path).await.ok();
+    }
     emit(global.json, &json!({ "stopped": stopped, "pid": state.pid }), || match (stopped, state.pid) {
         (true, Some(pid)) => format!("stopped anvil (pid {pid})"),
         (false, Some(pid)) => format!("anvil (pid {pid}) was not running; state cleared"),

@@ -99,7 +99,7 @@ impl DoctorCommand {
             Self::Read { id, out, ipfs_api } => {
                 let store = open_store(global, ipfs_api.as_deref())?;
                 let scan = doctor(global).await?.read(&store, id).await?;
-                write_atomic(&out, &scan.image)?;
+                write_atomic(&out, scan.image.to_vec()).await?;
                 let (content_type, bytes) = (&scan.metadata.content_type, scan.image.len());
                 emit(
                     global.json,

@@ -99,7 +99,7 @@ impl RunArgs {
     async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         let client = global.connect().await?;
         let state = global.state_dir.join("hospital.sqlite");
-        let mut agent = HospitalAgent::open(client, scan_keys(global), &state)?;
+        let mut agent = HospitalAgent::open(client, scan_keys(global), &state).await?;
         if self.once {
             let report = agent.step().await?;
             let value = json!({
@@ -147,14 +147,13 @@ impl RunArgs {
                     Ok((bounty.trim().to_owned(), reputation))
                 })
                 .collect::<anyhow::Result<_>>()?;
-            // Checked now rather than when the first scan is priced.
-            config.policy()?;
+            // Checked by `open_hospital` against the token's decimals, before any scan is priced.
         }
         if let Some(datasets) = &mut config.datasets {
             anyhow::ensure!(self.dataset_k > 0, "--dataset-k must be at least 1");
             datasets.k = self.dataset_k;
         }
-        let hospital = open_hospital(&config, global.signer()?).await?;
+        let hospital = open_hospital(&config, global.signer().await?).await?;
         let node = start(&config, hospital).await?;
         eprintln!(
             "hospital node on http://{} (state {}); Ctrl-C stops it",

@@ -154,10 +154,15 @@ impl TrainArgs {
         bar.finish_and_clear();
         std::fs::create_dir_all(&self.out).with_context(|| format!("creating {}", self.out.display()))?;
         let model_path = self.out.join("model.json");
-        std::fs::write(&model_path, model.to_json())?;
-        std::fs::write(self.out.join("config.json"), serde_json::to_string_pretty(&config)?)?;
-        std::fs::write(self.out.join("float.json"), serde_json::to_string(&float)?)?;
-        std::fs::write(self.out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+        for (path, text) in [
+            (model_path.clone(), model.to_json()),
+            (self.out.join("config.json"), serde_json::to_string_pretty(&config)?),
+            (self.out.join("float.json"), serde_json::to_string(&float)?),
+            (self.out.join("report.json"), serde_json::to_string_pretty(&report)?),
+        ] {
+            crypdoc_fs::write(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         let v = &report.validation;
         emit(
             global.json,

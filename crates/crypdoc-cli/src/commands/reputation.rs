@@ -26,16 +26,15 @@ impl ReputationCommand {
         let client = global.connect_as(alloy::signers::local::PrivateKeySigner::random()).await?;
         let reputation = client.reputation_of(address).await?;
         let credit = match client.deployment().stablecoin {
-            Some(token) => Some(client.credit_of(address, token).await?),
+            Some(token) => Some((client.credit_of(address, token).await?, client.token_info(token).await?)),
             None => None,
         };
         emit(
             global.json,
-            &json!({ "address": address, "reputation": reputation.to_string(), "credit": credit.map(|c| c.to_string()) }),
+            &json!({ "address": address, "reputation": reputation.to_string(), "credit": credit.as_ref().map(|(c, _)| c.to_string()) }),
             || {
-                let credit = credit
-                    .map(|c| format!(", {} tUSD to withdraw", crate::output::units(c, 6)))
-                    .unwrap_or_default();
+                let credit =
+                    credit.map(|(c, token)| format!(", {} to withdraw", token.format(c))).unwrap_or_default();
                 format!("{who} ({address}): reputation {reputation}{credit}")
             },
         );

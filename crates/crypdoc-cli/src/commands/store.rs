@@ -14,11 +14,7 @@ use crypdoc_types::{ConfidenceBps, DiagnosisSet};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-use crate::{
-    args::GlobalArgs,
-    commands::task::{PostArgs, TOKEN_DECIMALS},
-    output::{emit, units},
-};
+use crate::{args::GlobalArgs, commands::task::PostArgs, output::emit};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum StoreCommand {
@@ -116,7 +112,9 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
         return post_through_hospital(global, args, client, model, scan).await;
     }
     let scan = match &args.scan {
-        Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        Some(path) => {
+            Some(tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?)
+        }
         None => None,
     };
     let (predicted, confidence) = match (&args.predicted, args.confidence) {
@@ -132,9 +130,10 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
         (None, Some(cid)) => cid.parse::<Cid>()?.to_string(),
         (None, None) => bail!("pass --scan FILE or --scan-cid CID"),
     };
-    let spec = args.spec(cid.clone(), &predicted, confidence)?;
-    let diagnosis = args.set.name(spec.predicted_class)?;
     let token = client.token(args.token)?;
+    let token_info = client.token_info(token).await?;
+    let spec = args.spec(cid.clone(), &predicted, confidence, &token_info)?;
+    let diagnosis = args.set.name(spec.predicted_class)?;
     let (id, tx) = client.post_task(&spec, token).await?;
     // The market decides at posting whether the task earns reputation; read its verdict back.
     let task = client.task(id).await?;
@@ -150,9 +149,9 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     }
     emit(global.json, &value, || {
         format!(
-            "posted task {id}: {diagnosis} at {}, bounty {} tUSD, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
+            "posted task {id}: {diagnosis} at {}, bounty {}, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
             spec.confidence,
-            units(U256::from(spec.bounty), TOKEN_DECIMALS),
+            token_info.format(U256::from(spec.bounty)),
             spec.seats,
             spec.quorum,
             spec.min_reputation,
@@ -177,7 +176,8 @@ async fn post_through_hospital(
         args.bounty.is_none() && args.min_reputation.is_none() && args.scan_cid.is_none(),
         "with --model the hospital's policy prices the task: drop --bounty and --min-reputation"
     );
-    let image = std::fs::read(scan_path).with_context(|| format!("cannot read {}", scan_path.display()))?;
+    let image =
+        tokio::fs::read(scan_path).await.with_context(|| format!("cannot read {}", scan_path.display()))?;
     let deployment = client.deployment().clone();
     let mut config = NodeConfig::dev(
         &global.state_dir,
@@ -213,6 +213,7 @@ async fn post_through_hospital(
     let cid = job.scan_cid.unwrap_or_default();
     let bounty: u128 = job.bounty.as_deref().unwrap_or("0").parse()?;
     let task = client.task(id).await?;
+    let token = client.token_info(task.token).await?;
     let set = DiagnosisSet::from_class_count(task.numClasses)?;
     let class = hospital_model
         .classes
@@ -236,8 +237,8 @@ async fn post_through_hospital(
     emit(global.json, &value, || {
         let again = if submitted.duplicate { " (this image was submitted before: its task)" } else { "" };
         format!(
-            "posted task {id}{again}: {diagnosis} at {confidence} (on the encrypted scan), bounty {} tUSD, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
-            units(U256::from(bounty), TOKEN_DECIMALS),
+            "posted task {id}{again}: {diagnosis} at {confidence} (on the encrypted scan), bounty {}, {} seats, quorum {}, min reputation {}, {} (scan {cid}, tx {tx})",
+            token.format(U256::from(bounty)),
             task.seats,
             task.quorum,
             task.minReputation,

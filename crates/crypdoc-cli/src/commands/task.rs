@@ -1,17 +1,13 @@
 //! `crypdoc task post|list|show|release-keys|finalize`.
 
-use alloy::primitives::{utils::parse_units, Address, U256};
-use anyhow::Context as _;
+use alloy::primitives::{Address, U256};
 use clap::{Args, Subcommand};
-use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, revert::phase_name, TaskView};
+use crypdoc_contracts::{bindings::IDiagnosisMarket::Phase, revert::phase_name, TaskView, TokenInfo};
 use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec, MIN_REPUTATION_SEATS};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-use crate::{
-    args::GlobalArgs,
-    output::{emit, units},
-};
+use crate::{args::GlobalArgs, output::emit};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TaskCommand {
@@ -88,13 +84,9 @@ pub(crate) struct PostArgs {
     pub(crate) token: Option<Address>,
 }
 
-/// The stablecoin has 6 decimals; amounts on the command line are in whole or decimal tokens.
-pub(crate) const TOKEN_DECIMALS: u8 = 6;
-
-pub(crate) fn parse_tokens(text: &str) -> anyhow::Result<u128> {
-    let value: U256 =
-        parse_units(text, TOKEN_DECIMALS).with_context(|| format!("{text:?} is not a token amount"))?.into();
-    u128::try_from(value).map_err(|_| anyhow::anyhow!("{text} tokens is too large"))
+/// An amount on the command line, in whole or decimal tokens of `token`.
+pub(crate) fn parse_tokens(text: &str, token: &TokenInfo) -> anyhow::Result<u128> {
+    Ok(crypdoc_hospital::config::parse_token_amount(text, token.decimals)?)
 }
 
 impl PostArgs {
@@ -105,11 +97,12 @@ impl PostArgs {
         scan_cid: String,
         predicted: &str,
         confidence: f64,
+        token: &TokenInfo,
     ) -> anyhow::Result<TaskSpec> {
         let confidence = ConfidenceBps::from_probability(confidence)?;
-        let policy = BountyPolicy::dev_default();
+        let policy = BountyPolicy::dev_for_decimals(token.decimals)?;
         let bounty = match &self.bounty {
-            Some(text) => parse_tokens(text)?,
+            Some(text) => parse_tokens(text, token)?,
             None => policy.bounty(confidence, self.set.len())?,
         };
         let spec = TaskSpec {
@@ -120,7 +113,7 @@ impl PostArgs {
             seats: self.seats,
             quorum: self.quorum.unwrap_or(TaskSpec::majority(self.seats)),
             bounty,
-            stake_per_seat: parse_tokens(&self.stake)?,
+            stake_per_seat: parse_tokens(&self.stake, token)?,
             min_reputation: self.min_reputation.unwrap_or_else(|| policy.min_reputation(bounty)),
             commit_window_secs: self.commit_window,
             reveal_window_secs: self.reveal_window,
@@ -171,7 +164,7 @@ pub(crate) fn task_json(view: &TaskView) -> Value {
     })
 }
 
-fn task_text(view: &TaskView, now: u64) -> String {
+fn task_text(view: &TaskView, token: &TokenInfo, now: u64) -> String {
     let t = &view.task;
     let until = |deadline: u64| {
         if deadline > now {
@@ -183,11 +176,11 @@ fn task_text(view: &TaskView, now: u64) -> String {
     let mut lines = vec![
         format!("task {}  [{}]", view.id, phase_name(view.phase)),
         format!(
-            "  model: {} at {}  |  bounty {} tUSD, stake {} tUSD, min reputation {}",
+            "  model: {} at {}  |  bounty {}, stake {}, min reputation {}",
             diagnosis_name(t.numClasses, t.predictedClass),
             ConfidenceBps::new(t.confidenceBps).map_or_else(|_| "?".into(), |c| c.to_string()),
-            units(U256::from(t.bounty), TOKEN_DECIMALS),
-            units(U256::from(t.stakePerSeat), TOKEN_DECIMALS),
+            token.format(U256::from(t.bounty)),
+            token.format(U256::from(t.stakePerSeat)),
             t.minReputation
         ),
         format!(
@@ -238,21 +231,28 @@ impl TaskCommand {
                 let count = client.task_count().await?.to::<u64>();
                 let mut views = Vec::new();
                 for id in 1..=count {
-                    views.push(client.task_view(U256::from(id)).await?);
+                    let view = client.task_view(U256::from(id)).await?;
+                    let token = client.token_info(view.task.token).await?;
+                    views.push((view, token));
                 }
                 let now = client.chain_time().await?;
-                emit(global.json, &json!(views.iter().map(task_json).collect::<Vec<_>>()), || {
-                    if views.is_empty() {
-                        return "no tasks yet".into();
-                    }
-                    views.iter().map(|v| task_text(v, now)).collect::<Vec<_>>().join("\n")
-                });
+                emit(
+                    global.json,
+                    &json!(views.iter().map(|(v, _)| task_json(v)).collect::<Vec<_>>()),
+                    || {
+                        if views.is_empty() {
+                            return "no tasks yet".into();
+                        }
+                        views.iter().map(|(v, token)| task_text(v, token, now)).collect::<Vec<_>>().join("\n")
+                    },
+                );
             }
             Self::Show { id } => {
                 let client = global.connect_as(alloy::signers::local::PrivateKeySigner::random()).await?;
                 let view = client.task_view(id).await?;
+                let token = client.token_info(view.task.token).await?;
                 let now = client.chain_time().await?;
-                emit(global.json, &task_json(&view), || task_text(&view, now));
+                emit(global.json, &task_json(&view), || task_text(&view, &token, now));
             }
             Self::ReleaseKeys { id } => crate::commands::store::release_keys(global, id).await?,
             Self::Finalize { id } => {

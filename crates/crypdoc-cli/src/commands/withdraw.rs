@@ -17,11 +17,12 @@ impl WithdrawArgs {
     pub(crate) async fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         let client = global.connect().await?;
         let token = client.token(self.token)?;
+        let info = client.token_info(token).await?;
         let (amount, tx) = client.withdraw(token).await?;
         emit(
             global.json,
             &json!({ "account": client.address(), "token": token, "amount": amount.to_string(), "tx": tx }),
-            || format!("withdrew {} tUSD to {} (tx {tx})", crate::output::units(amount, 6), client.address()),
+            || format!("withdrew {} to {} (tx {tx})", info.format(amount), client.address()),
         );
         Ok(())
     }

@@ -102,9 +102,8 @@ impl NonceStore for FileNonces {
         let mut next = map.clone();
         advance_map(&mut next, address, nonce)?;
         let io = |source| NonceError::Io { path: self.path.clone(), source };
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&next).expect("nonces serialise")).map_err(io)?;
-        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        crypdoc_fs::write(&self.path, &serde_json::to_vec(&next).map_err(std::io::Error::other).map_err(io)?)
+            .map_err(io)?;
         *map = next;
         Ok(())
     }
