@@ -27,7 +27,9 @@ use serde_json::json;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 3 {
-        eprintln!("usage: export_concrete MODEL.json DATASET_DIR OUT.json [all|validation|train|holdout] [LIMIT]");
+        eprintln!(
+            "usage: export_concrete MODEL.json DATASET_DIR OUT.json [all|validation|train|holdout] [LIMIT]"
+        );
         std::process::exit(2);
     }
     let model_path = Path::new(&args[0]);
