@@ -181,9 +181,9 @@ impl Inference {
         Ok(preprocess_bytes(image, InputSpec::of(&self.model))?)
     }
 
-    /// Runs the model on the encrypted pixels: the CPU work on blocking threads, a worker's
-    /// evaluation awaited.
-    async fn predict(&self, pixels: Vec<u8>) -> Result<Prediction, HospitalError> {
+    /// Runs the model on the encrypted pixels (from [`Self::preprocess`]): the CPU work on
+    /// blocking threads, a worker's evaluation awaited.
+    pub async fn predict(&self, pixels: Vec<u8>) -> Result<Prediction, HospitalError> {
         let model = Arc::clone(&self.model);
         let out = match &self.evaluation {
             Evaluation::InProcess(session) => {
