@@ -86,13 +86,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, data, out, rest @ ..] = &args[..] else {
         return Err(
-            "usage: train_tumor_type NICKPARVAR_DIR OUT_DIR [CONFIG_JSON | [CONFIG_JSON, ...]]".into()
+            "usage: train_tumor_type NICKPARVAR_DIR (OUT_DIR [CONFIG_JSON | [CONFIG_JSON, ...]] | --eval MODEL.json [OUT.json])".into()
         );
-    };
-    let configs: Vec<TrainConfig> = match rest.first() {
-        None => vec![TrainConfig::default()],
-        Some(json) if json.trim_start().starts_with('[') => serde_json::from_str(json)?,
-        Some(json) => vec![serde_json::from_str(json)?],
     };
     let data = PathBuf::from(data);
     if out == "--eval" {
@@ -121,6 +116,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
+    let configs: Vec<TrainConfig> = match rest.first() {
+        None => vec![TrainConfig::default()],
+        Some(json) if json.trim_start().starts_with('[') => serde_json::from_str(json)?,
+        Some(json) => vec![serde_json::from_str(json)?],
+    };
     let out = Path::new(out);
     let mut cache: HashMap<(u32, u8), Dataset> = HashMap::new();
     for (n, config) in configs.iter().enumerate() {
