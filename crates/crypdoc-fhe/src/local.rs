@@ -347,3 +347,56 @@ impl<E: Evaluator> Session<E> {
         self.client.decrypt(model, &upload, &download, evaluate)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Encoding;
+
+    /// An input whose every hidden unit is far from its sign boundary: every encrypted
+    /// evaluation of it must give the plaintext logits exactly.
+    fn confident_pixels(model: &QuantizedModel) -> Vec<u8> {
+        let encoding = Encoding::for_model(model).unwrap();
+        (0..200_000u64)
+            .map(|s| crypdoc_model::pseudo_random_pixels(s, model.input_len(), 16))
+            .find(|x| {
+                let pre = model.infer(x).unwrap().pre_activations;
+                pre.iter().enumerate().all(|(j, p)| encoding.decision_distance(j, *p) >= 2f64.powi(-7))
+            })
+            .unwrap()
+    }
+
+    /// A called evaluator ([`Session`]) and one the caller runs between
+    /// [`ClientSession::encrypt`] and [`ClientSession::decrypt`] (as a worker's client does)
+    /// give the same logits, and only a session's first prediction reports the one-off costs.
+    #[test]
+    fn session_and_client_session_agree() {
+        let model = QuantizedModel::random(42, 32, 16, 2);
+        let pixels = confident_pixels(&model);
+        let reference = model.infer(&pixels).unwrap().logits;
+        let dir = tempfile::tempdir().unwrap();
+
+        let mut session = Session::open(dir.path(), InProcess::default()).unwrap();
+        let first = session.predict(&model, &pixels).unwrap();
+        assert_eq!(first.logits, reference);
+        assert!(first.timings_ms.keys > 0.0 && first.timings_ms.server_key_expand > 0.0);
+        let second = session.predict(&model, &pixels).unwrap();
+        assert_eq!((second.timings_ms.keys, second.timings_ms.server_key_expand), (0.0, 0.0));
+
+        let mut client = ClientSession::load(dir.path()).unwrap();
+        let key_bytes = client.server_key().to_bytes();
+        let mut evaluator = InProcess::default();
+        evaluator.prepare(client.server_key(), &key_bytes).unwrap();
+        client.prepared(key_bytes.len(), Duration::from_millis(5));
+        let upload = client.encrypt(&model, &pixels).unwrap();
+        let download = evaluator.evaluate(&model, upload.bytes()).unwrap();
+        let out = client.decrypt(&model, &upload, &download, Duration::from_millis(7)).unwrap();
+        assert_eq!(out.logits, reference);
+        assert_eq!(out.key_id, first.key_id, "the keys cached by the session are reused");
+        assert_eq!((out.timings_ms.server_key_expand, out.timings_ms.evaluate), (5.0, 7.0));
+        assert_eq!(out.sizes_bytes.server_key, key_bytes.len());
+        assert_eq!(out.sizes_bytes.input, upload.bytes().len());
+        let again = client.decrypt(&model, &upload, &download, Duration::ZERO).unwrap();
+        assert_eq!((again.timings_ms.keys, again.timings_ms.server_key_expand), (0.0, 0.0));
+    }
+}
