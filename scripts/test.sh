@@ -32,6 +32,9 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc -D warnings (rustdoc lints: broken links, missing crate docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "IPFS node (js-ipfs, offline, loopback) for the Kubo-backend tests"
 ipfs_dir="$(mktemp -d)"
 trap 'scripts/ipfs-node.sh stop "$ipfs_dir" || true; rm -rf "$ipfs_dir"' EXIT

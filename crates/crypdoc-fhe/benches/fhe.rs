@@ -2,6 +2,9 @@
 //! wire sizes. Model: the shipped `models/br35h-mlp.json` when present, else a random model of
 //! the same shape (32x32 input, `CRYPDOC_BENCH_HIDDEN` hidden units, default 32).
 
+// criterion's macros define undocumented public functions.
+#![allow(missing_docs)]
+
 use std::path::Path;
 use std::time::Duration;
 

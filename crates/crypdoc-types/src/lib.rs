@@ -1,7 +1,7 @@
 //! CrypDoc domain types shared by the contracts layer, the agents and the command line.
 //!
 //! - [`diagnosis`]: the diagnosis code sets and their stable on-chain integers.
-//! - [`commitment`]: blind-vote commitments bound to chain, market, task and doctor,
+//! - [`commitment`](mod@commitment): blind-vote commitments bound to chain, market, task and doctor,
 //!   byte-identical to `DiagnosisMarket.commitmentOf`, and the EIP-712 message whose signature
 //!   yields a doctor's recoverable salt.
 //! - [`pricing`]: how a model's confidence becomes a bounty and a reputation requirement.
