@@ -353,7 +353,7 @@ impl Hospital {
                 Err(error) => {
                     // Nothing is dropped: the job keeps its state and shows why it waits.
                     tracing::error!(target: TARGET, scan_id = %id, %error, "job cannot go on until this is fixed; retried every minute");
-                    self.jobs.record_error(&id, &error.to_string()).await?;
+                    self.jobs.record_error(&id, &crypdoc_types::describe_error(&error)).await?;
                     first_error.get_or_insert(error);
                 }
             }
@@ -493,7 +493,7 @@ impl Hospital {
             Ok(image) => Ok(image),
             Err(source) => {
                 let error = HospitalError::Io { path: path.display().to_string(), cause: source };
-                self.jobs.record_failure(&job.id, &error.to_string()).await?;
+                self.jobs.record_failure(&job.id, &crypdoc_types::describe_error(&error)).await?;
                 Err(error)
             }
         }

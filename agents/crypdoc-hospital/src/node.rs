@@ -62,7 +62,7 @@ pub enum NodeError {
     #[error(transparent)]
     Hospital(#[from] HospitalError),
     /// The dataset (Ocean) part could not start.
-    #[error("datasets: {0}")]
+    #[error("datasets")]
     Datasets(#[from] DatasetError),
 }
 

@@ -91,7 +91,7 @@ impl From<HospitalError> for ApiError {
             HospitalError::Preprocess(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_scan"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        Self::new(status, code, error.to_string())
+        Self::new(status, code, crypdoc_types::describe_error(&error))
     }
 }
 

@@ -33,7 +33,7 @@ pub enum WorkerError {
     #[error("model {0} is given twice")]
     DuplicateModel(String),
     /// A model that the encrypted circuit cannot evaluate.
-    #[error("model {model_id} cannot be served: {source}")]
+    #[error("model {model_id} cannot be served")]
     Model {
         /// Its id.
         model_id: String,

@@ -90,13 +90,13 @@ pub enum MarketError {
         need: U256,
     },
     /// The task parameters break a contract rule.
-    #[error("invalid task: {0}")]
+    #[error("invalid task")]
     InvalidTask(#[from] TaskSpecError),
     /// The task id is unknown.
     #[error("task {0} does not exist (see `crypdoc task list`)")]
     UnknownTask(U256),
     /// The wallet could not sign.
-    #[error("the wallet could not sign: {0}")]
+    #[error("the wallet could not sign")]
     Signing(#[from] alloy::signers::Error),
     /// No diagnosis matches the on-chain commitment with this wallet's salt.
     #[error("no diagnosis matches your commitment on task {0} with the salt this wallet derives: the vote was committed by another wallet or with another salt")]

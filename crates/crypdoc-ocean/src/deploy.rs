@@ -80,7 +80,7 @@ mod checksummed {
 #[derive(Debug, thiserror::Error)]
 pub enum AddressFileError {
     /// The file could not be read or written.
-    #[error("Ocean address file {path}: {source}")]
+    #[error("Ocean address file {path}")]
     Io {
         /// The file.
         path: String,
@@ -88,7 +88,7 @@ pub enum AddressFileError {
         source: std::io::Error,
     },
     /// Not an address file.
-    #[error("Ocean address file {path} is not valid: {source}")]
+    #[error("Ocean address file {path} is not valid")]
     Json {
         /// The file.
         path: String,

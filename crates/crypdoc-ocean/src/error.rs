@@ -16,7 +16,7 @@ pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     /// The RPC endpoint failed.
-    #[error("RPC error: {0}")]
+    #[error("RPC error")]
     Rpc(#[from] alloy::transports::TransportError),
     /// A call or transaction was refused; `reason` is the contract's revert string when it gave
     /// one (Ocean's contracts revert with strings such as `"Not enough datatokens to start Order"`).
@@ -31,7 +31,7 @@ pub enum ChainError {
         source: Box<alloy::contract::Error>,
     },
     /// Waiting for a receipt failed.
-    #[error("waiting for the {what} transaction failed: {source}")]
+    #[error("waiting for the {what} transaction failed")]
     Receipt {
         /// What was sent.
         what: &'static str,

@@ -88,7 +88,7 @@ pub enum FilesError {
     #[error("the files object does not open with this node's key for this asset")]
     Open,
     /// It opened but is not a files object.
-    #[error("the files object is not valid JSON: {0}")]
+    #[error("the files object is not valid JSON")]
     Json(#[from] serde_json::Error),
 }
 
@@ -177,7 +177,7 @@ pub enum SourceError {
         format: String,
     },
     /// The source failed (storage unreachable, unsealing failed, ...).
-    #[error("fetching the dataset file failed: {0}")]
+    #[error("fetching the dataset file failed")]
     Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 

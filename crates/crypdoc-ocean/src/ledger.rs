@@ -69,7 +69,7 @@ pub enum LedgerError {
         version: u32,
     },
     /// Reading or writing the state file.
-    #[error("ledger state {path}: {source}")]
+    #[error("ledger state {path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -77,7 +77,7 @@ pub enum LedgerError {
         source: std::io::Error,
     },
     /// The state file is not a ledger.
-    #[error("ledger state {path} is corrupt: {source}")]
+    #[error("ledger state {path} is corrupt")]
     Corrupt {
         /// The file.
         path: PathBuf,

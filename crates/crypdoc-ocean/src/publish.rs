@@ -125,7 +125,7 @@ pub enum PublishError {
     #[error("invalid price {0:?}: give a decimal amount such as 10 or 2.5")]
     Price(String),
     /// The DDO built for the release breaks the schema (a bad config value).
-    #[error("the DDO for release {version} is invalid: {source}")]
+    #[error("the DDO for release {version} is invalid")]
     Ddo {
         /// Release version.
         version: u32,

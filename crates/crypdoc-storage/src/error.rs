@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// A file or directory of the store or of the caller could not be read or written.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What was being done, e.g. "writing block".
         action: &'static str,
@@ -45,7 +45,7 @@ pub enum StorageError {
         actual: Cid,
     },
     /// The HTTP request to the IPFS node failed (connection, timeout, body).
-    #[error("IPFS RPC {endpoint}: {source}")]
+    #[error("IPFS RPC {endpoint}")]
     Http {
         /// The RPC endpoint, e.g. `add`.
         endpoint: &'static str,
@@ -80,7 +80,7 @@ pub enum StorageError {
         reason: String,
     },
     /// A blocking storage task panicked or was cancelled.
-    #[error("storage task failed: {0}")]
+    #[error("storage task failed")]
     Task(#[from] tokio::task::JoinError),
 }
 

@@ -44,11 +44,13 @@
 
 pub mod commitment;
 pub mod diagnosis;
+mod error;
 pub mod pricing;
 pub mod task;
 
 pub use commitment::{commitment, salt_from_signature, VoteSalt};
 pub use diagnosis::{DiagnosisError, DiagnosisSet};
+pub use error::describe_error;
 pub use pricing::{BountyPolicy, PricingError, ReputationTier};
 pub use task::{
     ConfidenceBps, TaskSpec, TaskSpecError, Window, DEFAULT_MIN_REPUTATION_WINDOW_SECS, FILL_WINDOW_SECS,

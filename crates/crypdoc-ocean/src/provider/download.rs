@@ -222,7 +222,7 @@ pub(super) async fn download(
             refuse(StatusCode::CONFLICT, "stale_nonce", format!("{e}: ask /nonce and sign the next one"))
         }
         super::NonceError::Io { .. } => {
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "nonce_store", e.to_string())
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "nonce_store", crypdoc_types::describe_error(&e))
         }
     })?;
 
@@ -230,13 +230,13 @@ pub(super) async fn download(
     let order = verify_order(s, service_index, &service, consumer, tx).await?;
 
     // 4. The file.
-    let nft =
-        asset.ddo.nft().map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad_ddo", e.to_string()))?;
+    let nft = asset.ddo.nft().map_err(|e| {
+        refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad_ddo", crypdoc_types::describe_error(&e))
+    })?;
     let datatoken: Address = service.datatoken_address.parse().unwrap_or_default();
-    let files = shared
-        .files_key
-        .open(s.chain_id, nft, datatoken, &service.files)
-        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "files_unreadable", e.to_string()))?;
+    let files = shared.files_key.open(s.chain_id, nft, datatoken, &service.files).map_err(|e| {
+        refuse(StatusCode::INTERNAL_SERVER_ERROR, "files_unreadable", crypdoc_types::describe_error(&e))
+    })?;
     let file: &DatasetFile = files.files.get(file_index).ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
@@ -247,11 +247,9 @@ pub(super) async fn download(
             ),
         )
     })?;
-    let bytes = s
-        .source
-        .fetch(file)
-        .await
-        .map_err(|e| refuse(StatusCode::BAD_GATEWAY, "file_unavailable", e.to_string()))?;
+    let bytes = s.source.fetch(file).await.map_err(|e| {
+        refuse(StatusCode::BAD_GATEWAY, "file_unavailable", crypdoc_types::describe_error(&e))
+    })?;
     if sha256_hex(&bytes) != file.sha256 {
         return Err(refuse(
             StatusCode::BAD_GATEWAY,

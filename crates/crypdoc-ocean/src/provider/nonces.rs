@@ -20,7 +20,7 @@ pub enum NonceError {
         stored: u64,
     },
     /// Persisting the nonce failed.
-    #[error("nonce store {path}: {source}")]
+    #[error("nonce store {path}")]
     Io {
         /// The file.
         path: PathBuf,
