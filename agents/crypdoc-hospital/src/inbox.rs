@@ -53,11 +53,17 @@ pub async fn scan_inbox(hospital: &Hospital, dir: &Path) -> Result<InboxReport, 
                 report.accepted.push((target, submitted));
             }
             Err(error @ (HospitalError::NotAnImage(_) | HospitalError::Preprocess(_))) => {
-                let reason = error.to_string();
+                let reason = crypdoc_types::describe_error(&error);
                 let target = refused_dir.join(&name);
                 tokio::fs::rename(&path, &target).await.map_err(io(&path))?;
                 let why = refused_dir.join(format!("{name}.why.txt"));
-                tokio::fs::write(&why, format!("{reason}\n")).await.map_err(io(&why))?;
+                crypdoc_fs::write_async(
+                    why.clone(),
+                    format!("{reason}\n").into_bytes(),
+                    crypdoc_fs::Access::Shared,
+                )
+                .await
+                .map_err(io(&why))?;
                 warn!(target: TARGET, file = %name, %reason, "inbox file refused");
                 report.refused.push((target, reason));
             }

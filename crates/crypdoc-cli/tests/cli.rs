@@ -181,6 +181,18 @@ fn the_readme_sequence_runs_without_a_terminal_or_password() {
 
     let (up, _) = run(&["dev", "up"]);
     assert_eq!(up["dev_password"], true);
+    #[cfg(unix)]
+    {
+        // Keystores hold keys: written whole and readable by their owner only.
+        use std::os::unix::fs::PermissionsExt;
+        let keystore = cli.state.path().join("keystores/doctor1.json");
+        assert_eq!(std::fs::metadata(&keystore).unwrap().permissions().mode() & 0o777, 0o600);
+        let leftovers = std::fs::read_dir(cli.state.path().join("keystores"))
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+            .count();
+        assert_eq!(leftovers, 0, "no staging directory or temporary file left");
+    }
     let (posted, stderr) = run(&[
         "task",
         "post",

@@ -240,7 +240,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         model.temperature = fit_temperature(&logits, &labels);
         model.model_id = model.compute_id();
         model.validate()?;
-        std::fs::write(&out, model.to_json())?;
+        crypdoc_fs::write(&out, model.to_json().as_bytes())?;
         println!(
             "temperature fitted to the {mode} logits: {:.4}, written to {}",
             model.temperature,

@@ -87,7 +87,8 @@ fn main() {
         "hidden_range": hidden_range,
         "images": images,
     });
-    std::fs::write(&args[2], serde_json::to_string(&out).expect("JSON")).unwrap_or_else(|e| {
+    let json = serde_json::to_string(&out).expect("JSON");
+    crypdoc_fs::write(std::path::Path::new(&args[2]), json.as_bytes()).unwrap_or_else(|e| {
         eprintln!("{}: {e}", args[2]);
         std::process::exit(1);
     });

@@ -26,10 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
     std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("model.json"), model.to_json())?;
-    std::fs::write(out.join("config.json"), serde_json::to_string_pretty(&config)?)?;
-    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(out.join("float.json"), serde_json::to_string(&float)?)?;
+    crypdoc_fs::write(&out.join("model.json"), model.to_json().as_bytes())?;
+    crypdoc_fs::write(&out.join("config.json"), serde_json::to_string_pretty(&config)?.as_bytes())?;
+    crypdoc_fs::write(&out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    crypdoc_fs::write(&out.join("float.json"), serde_json::to_string(&float)?.as_bytes())?;
     let v = &report.validation;
     println!(
         "train {} val {} | {:.1} s | float {:.4} int {:.4} (train {:.4}) auc {:.4} ece {:.4} T {:.3} near {:.4} at-risk {:.4} sens {:.4} spec {:.4}",

@@ -79,12 +79,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let trained = train(dataset, config, |_| ())?;
         let dir = if configs.len() == 1 { out.to_owned() } else { out.join(n.to_string()) };
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("model.json"), trained.model.to_json())?;
-        std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(config)?)?;
-        std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&trained.report)?)?;
-        std::fs::write(dir.join("float.json"), serde_json::to_string(&trained.float)?)?;
+        crypdoc_fs::write(&dir.join("model.json"), trained.model.to_json().as_bytes())?;
+        crypdoc_fs::write(&dir.join("config.json"), serde_json::to_string_pretty(config)?.as_bytes())?;
+        crypdoc_fs::write(
+            &dir.join("report.json"),
+            serde_json::to_string_pretty(&trained.report)?.as_bytes(),
+        )?;
+        crypdoc_fs::write(&dir.join("float.json"), serde_json::to_string(&trained.float)?.as_bytes())?;
         let sources = per_source(&trained, dataset, &dirs)?;
-        std::fs::write(dir.join("sources.json"), serde_json::to_string_pretty(&sources)?)?;
+        crypdoc_fs::write(&dir.join("sources.json"), serde_json::to_string_pretty(&sources)?.as_bytes())?;
         let r = &trained.report;
         print!(
             "[{n}] size {} hidden {} epochs {} seed {} | train {} val {} | {:.1} s | float {:.4} int-train {:.4} T {:.3}",

@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dataset = load(&data, InputSpec::of(&model))?;
         let metrics = four_class(&model, &dataset.split(Split::Validation))?;
         if let Some(out) = rest.get(1) {
-            std::fs::write(out, serde_json::to_string_pretty(&metrics)?)?;
+            crypdoc_fs::write(Path::new(out), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
         }
         let e = &metrics.evaluation;
         println!(
@@ -142,13 +142,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })?;
         let dir = if configs.len() == 1 { out.to_owned() } else { out.join(n.to_string()) };
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("model.json"), trained.model.to_json())?;
-        std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(config)?)?;
-        std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&trained.report)?)?;
-        std::fs::write(dir.join("float.json"), serde_json::to_string(&trained.float)?)?;
+        crypdoc_fs::write(&dir.join("model.json"), trained.model.to_json().as_bytes())?;
+        crypdoc_fs::write(&dir.join("config.json"), serde_json::to_string_pretty(config)?.as_bytes())?;
+        crypdoc_fs::write(
+            &dir.join("report.json"),
+            serde_json::to_string_pretty(&trained.report)?.as_bytes(),
+        )?;
+        crypdoc_fs::write(&dir.join("float.json"), serde_json::to_string(&trained.float)?.as_bytes())?;
         let validation = dataset.split(Split::Validation);
         let metrics = four_class(&trained.model, &validation)?;
-        std::fs::write(dir.join("classes.json"), serde_json::to_string_pretty(&metrics)?)?;
+        crypdoc_fs::write(&dir.join("classes.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
         let r = &trained.report;
         let e = &metrics.evaluation;
         println!(

@@ -124,17 +124,28 @@ pub(crate) fn store_account(
     };
     let dir = global.keystore_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The keystore library writes its file in place with default permissions: encrypt into an
+    // owner-only staging directory, then put the file in place whole and owner-only.
+    let staging = tempfile::Builder::new()
+        .prefix(".keystore-")
+        .tempdir_in(&dir)
+        .with_context(|| format!("cannot create a staging directory in {}", dir.display()))?;
     PrivateKeySigner::encrypt_keystore(
-        &dir,
+        staging.path(),
         &mut rand::thread_rng(),
         signer.credential().to_bytes(),
         password,
-        Some(&format!("{name}.json")),
+        Some("keystore.json"),
     )
     .map_err(|e| anyhow::anyhow!("cannot write the keystore: {e}"))?;
-    index.insert(name.to_owned(), address);
-    let path = index_path(global);
-    crypdoc_fs::write(&path, &serde_json::to_vec_pretty(&index)?)
+    let keystore =
+        std::fs::read(staging.path().join("keystore.json")).context("cannot read the new keystore")?;
+    let path = dir.join(format!("{name}.json"));
+    crypdoc_fs::write_private(&path, &keystore)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    index.insert(name.to_owned(), address);
+    let index_file = index_path(global);
+    crypdoc_fs::write(&index_file, &serde_json::to_vec_pretty(&index)?)
+        .with_context(|| format!("cannot write {}", index_file.display()))?;
     Ok(address)
 }

@@ -138,7 +138,13 @@ impl UpArgs {
                 Some(address) => *address,
                 None => {
                     let signer = if name == "admin" { deployer.clone() } else { PrivateKeySigner::random() };
-                    let address = store_account(global, name, &signer, Some(&password))?;
+                    // Encrypting is a deliberately slow scrypt: off the async runtime.
+                    let (global_args, account, key, secret) =
+                        (global.clone(), name.to_owned(), signer.clone(), password.clone());
+                    let address = tokio::task::spawn_blocking(move || {
+                        store_account(&global_args, &account, &key, Some(&secret))
+                    })
+                    .await??;
                     created.push(name);
                     signers.insert(name, signer);
                     address

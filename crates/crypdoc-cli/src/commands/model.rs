@@ -486,6 +486,8 @@ fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()
         root.present().map_err(|e| fail(&e))?;
     }
     let image = image::RgbImage::from_raw(w, h, buffer).context("report buffer size")?;
-    image.save(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut png, image::ImageFormat::Png).context("encoding the report PNG")?;
+    crypdoc_fs::write(path, png.get_ref()).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
