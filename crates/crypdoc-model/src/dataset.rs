@@ -74,7 +74,7 @@ pub struct Skipped {
 }
 
 /// A loaded dataset folder.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Dataset {
     /// Class names (sorted subfolder names).
     pub classes: Vec<String>,
@@ -113,6 +113,18 @@ pub enum DatasetError {
         /// The other's.
         theirs: Vec<String>,
     },
+    /// [`Dataset::load_sources`] of folders whose classes differ and do not all map onto
+    /// no/yes tumor.
+    #[error("dataset folder {} has class {class:?}, which is neither the other folders' classes nor a no/yes tumor class (no, yes, notumor, glioma, meningioma, pituitary)", path.display())]
+    UnmappableClass {
+        /// The folder.
+        path: PathBuf,
+        /// The class.
+        class: String,
+    },
+    /// [`Dataset::load_sources`] with no folder.
+    #[error("no dataset folder given")]
+    NoSources,
     /// Fewer than two class subfolders.
     #[error("dataset folder {} needs one subfolder per class (at least two), found {found}", path.display())]
     NoClasses {
@@ -134,16 +146,7 @@ pub fn tumor_yes_no(class: &str) -> Option<String> {
 }
 
 /// An error and its causes, `: `-separated (what `{:#}` of an `anyhow` error prints).
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use crypdoc_types::describe_error as error_chain;
 
 impl Dataset {
     /// Loads every file under `dir/<class>/`, preprocessing images for `spec`, on all cores.
@@ -225,6 +228,34 @@ impl Dataset {
         Ok(Self { classes: classes.to_vec(), samples, skipped: self.skipped })
     }
 
+    /// Loads several folders as one dataset, each split by SHA-256 as [`Dataset::load`] does.
+    /// Folders with the same classes merge as they are; folders whose classes differ (Br35H's
+    /// `no`/`yes` beside Nickparvar's four) are first mapped onto `no`/`yes` tumor with
+    /// [`tumor_yes_no`], and a class that does not map is an error rather than silently dropped.
+    /// A file present in two folders counts once ([`Dataset::merge`]).
+    pub fn load_sources(dirs: &[PathBuf], spec: InputSpec) -> Result<Self, DatasetError> {
+        let mut sets = dirs
+            .iter()
+            .map(|dir| Self::load(dir, spec).map(|set| (dir, set)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let same_classes = sets.windows(2).all(|pair| pair[0].1.classes == pair[1].1.classes);
+        if !same_classes {
+            let yes_no = ["no".to_owned(), "yes".to_owned()];
+            for (dir, set) in &mut sets {
+                if let Some(class) = set.classes.iter().find(|class| tumor_yes_no(class).is_none()) {
+                    return Err(DatasetError::UnmappableClass {
+                        path: dir.to_path_buf(),
+                        class: class.clone(),
+                    });
+                }
+                *set = std::mem::take(set).map_classes(&yes_no, tumor_yes_no)?;
+            }
+        }
+        let mut sets = sets.into_iter().map(|(_, set)| set);
+        let first = sets.next().ok_or(DatasetError::NoSources)?;
+        sets.try_fold(first, Self::merge)
+    }
+
     /// Appends `other`'s samples (same classes), leaving out files whose SHA-256 is already
     /// here: collections copy each other's scans (Nickparvar's `notumor` includes Br35H
     /// images), and the same file must count once.
@@ -281,6 +312,35 @@ mod tests {
             Err(DatasetError::UnknownClass { .. })
         ));
         assert!(matches!(merged.merge(bad), Err(DatasetError::ClassMismatch { .. })));
+    }
+
+    #[test]
+    fn several_sources_load_as_one_no_yes_dataset() {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+        let spec = InputSpec { size: 32, bits: 4 };
+        let (br35h, nickparvar) = (samples.join("br35h"), samples.join("nickparvar"));
+        let both = Dataset::load_sources(&[br35h.clone(), nickparvar.clone()], spec).unwrap();
+        assert_eq!(both.classes, ["no", "yes"]);
+        assert_eq!(both.samples.len(), 24 + 8);
+        let notumor: Vec<_> =
+            both.samples.iter().filter(|s| s.path.starts_with(nickparvar.join("notumor"))).collect();
+        assert_eq!(notumor.len(), 2);
+        assert!(notumor.iter().all(|s| s.label == 0));
+        // The same folder twice: each file counts once and the classes stay as they are.
+        let twice = Dataset::load_sources(&[nickparvar.clone(), nickparvar.clone()], spec).unwrap();
+        assert_eq!((twice.classes.len(), twice.samples.len()), (4, 8));
+
+        let dir = tempfile::tempdir().unwrap();
+        for class in ["cat", "dog"] {
+            std::fs::create_dir_all(dir.path().join(class)).unwrap();
+            std::fs::copy(br35h.join("yes/y2.jpg"), dir.path().join(class).join("a.jpg")).unwrap();
+        }
+        let pets = dir.path().to_path_buf();
+        assert!(matches!(
+            Dataset::load_sources(&[br35h, pets], spec),
+            Err(DatasetError::UnmappableClass { class, .. }) if class == "cat"
+        ));
+        assert!(matches!(Dataset::load_sources(&[], spec), Err(DatasetError::NoSources)));
     }
 
     #[test]

@@ -10,26 +10,17 @@
 //! size) into `OUT_DIR/<n>/`.
 
 use crypdoc_model::metrics::{evaluate_model, Evaluation};
-use crypdoc_model::{tumor_yes_no, Dataset, InputSpec, Sample, Split};
+use crypdoc_model::{Dataset, InputSpec, Sample, Split};
 use crypdoc_train::{train, TrainConfig, Trained};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn load(dirs: &[PathBuf], spec: InputSpec) -> Result<Dataset, Box<dyn std::error::Error>> {
-    let classes = vec!["no".to_owned(), "yes".to_owned()];
-    let mut merged: Option<Dataset> = None;
-    for dir in dirs {
-        let d = Dataset::load(dir, spec)?.map_classes(&classes, tumor_yes_no)?;
-        eprintln!("{}: {} images, {} skipped", dir.display(), d.samples.len(), d.skipped.len());
-        for s in &d.skipped {
-            eprintln!("  skipped {}: {}", s.path.display(), s.reason);
-        }
-        merged = Some(match merged {
-            None => d,
-            Some(m) => m.merge(d)?,
-        });
+    let dataset = Dataset::load_sources(dirs, spec)?;
+    for s in &dataset.skipped {
+        eprintln!("  skipped {}: {}", s.path.display(), s.reason);
     }
-    merged.ok_or_else(|| "no data folders".into())
+    Ok(dataset)
 }
 
 /// Validation metrics of `trained` per source folder and pooled.

@@ -25,8 +25,11 @@ pub(crate) enum ModelCommand {
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
     /// Dataset folder laid out like `br35h/` (one subfolder per class, manifest optional).
-    #[arg(long)]
-    data: PathBuf,
+    /// Repeat it to train on several sources as one dataset (each split by SHA-256): folders
+    /// with the same classes merge as they are; Br35H's no/yes beside Nickparvar's four classes
+    /// train a no/yes tumor model (notumor = no, the tumor types = yes).
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
     /// Output folder: `model.json` (the integer model), `config.json`, `report.json`, and
     /// `float.json` (the full-precision network, for comparisons).
     #[arg(long)]
@@ -109,11 +112,13 @@ impl ModelCommand {
     }
 }
 
-fn load_dataset(dir: &Path, spec: InputSpec) -> anyhow::Result<Dataset> {
+/// The dataset of one folder, or of several merged (see `--data`).
+fn load_dataset(dirs: &[PathBuf], spec: InputSpec) -> anyhow::Result<Dataset> {
     let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_message(format!("reading and preprocessing {}", dir.display()));
+    let shown = dirs.iter().map(|dir| dir.display().to_string()).collect::<Vec<_>>().join(", ");
+    spinner.set_message(format!("reading and preprocessing {shown}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let dataset = Dataset::load(dir, spec);
+    let dataset = Dataset::load_sources(dirs, spec);
     spinner.finish_and_clear();
     let dataset = dataset?;
     if !dataset.skipped.is_empty() {
@@ -140,8 +145,8 @@ impl TrainArgs {
         if let Some(hidden) = self.hidden {
             config.hidden = hidden;
         }
-        let dataset =
-            load_dataset(&self.data, InputSpec { size: config.input_size, bits: config.input_bits })?;
+        let spec = InputSpec { size: config.input_size, bits: config.input_bits };
+        let dataset = load_dataset(&self.data, spec)?;
         let bar = indicatif::ProgressBar::new(config.epochs as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("training {bar:40} {pos}/{len} epochs {msg} [{elapsed}]")
@@ -221,7 +226,7 @@ fn relabel(model: &QuantizedModel, dataset: &Dataset) -> anyhow::Result<Vec<Samp
 impl EvalArgs {
     fn run(self, global: &GlobalArgs) -> anyhow::Result<()> {
         let model = QuantizedModel::load(&self.model)?;
-        let dataset = load_dataset(&self.data, InputSpec::of(&model))?;
+        let dataset = load_dataset(std::slice::from_ref(&self.data), InputSpec::of(&model))?;
         let samples = relabel(&model, &dataset)?;
         let wanted = match self.split {
             SplitArg::All => None,
