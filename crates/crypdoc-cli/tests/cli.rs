@@ -282,6 +282,21 @@ fn bad_input_gets_one_clear_line() {
     assert!(err.contains("quorum 2 must be more than half of the 5 seats"), "{err}");
     let err = cli.error(&post_args(&scan, "tumor", "0.9", &["--commit-window", "2592001"]));
     assert!(err.contains("the commit window of 2592001 s is longer than the market's maximum"), "{err}");
+    // The model decides the diagnosis set: a contradicting --set is refused before any work.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
+    let err = cli.error(&[
+        "task",
+        "post",
+        "-a",
+        "hospital",
+        "--scan",
+        &scan,
+        "--model",
+        model.to_str().unwrap(),
+        "--set",
+        "four-class",
+    ]);
+    assert!(err.contains("--set four-class contradicts the model"), "{err}");
 
     // Only accredited hospitals post; the error names the command that fixes it.
     // JSON carries addresses in lower case, sentences in their EIP-55 checksummed form.

@@ -133,7 +133,7 @@ pub(crate) async fn post_task(global: &GlobalArgs, args: &PostArgs) -> anyhow::R
     let token = client.token(args.token)?;
     let token_info = client.token_info(token).await?;
     let spec = args.spec(cid.clone(), &predicted, confidence, &token_info)?;
-    let diagnosis = args.set.name(spec.predicted_class)?;
+    let diagnosis = spec.diagnosis_set.name(spec.predicted_class)?;
     let (id, tx) = client.post_task(&spec, token).await?;
     // The market decides at posting whether the task earns reputation; read its verdict back.
     let task = client.task(id).await?;
@@ -197,6 +197,15 @@ async fn post_through_hospital(
     policy.token = args.token;
     // Read before anything else so that an unreadable scan is refused before keys are made.
     let hospital_model = QuantizedModel::load(model)?;
+    let model_set =
+        DiagnosisSet::from_class_count(u8::try_from(hospital_model.classes.len()).unwrap_or(u8::MAX))?;
+    if let Some(set) = args.set.filter(|set| *set != model_set) {
+        bail!(
+            "--set {set} contradicts the model {}, whose {} classes make a {model_set} task: drop --set",
+            model.display(),
+            hospital_model.classes.len()
+        );
+    }
     preprocess_bytes(&image, InputSpec::of(&hospital_model))
         .with_context(|| format!("cannot read {} as a scan", scan_path.display()))?;
     let hospital = open_hospital(&config, client.signer().clone()).await?;

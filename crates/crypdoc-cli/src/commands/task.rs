@@ -40,9 +40,10 @@ pub(crate) struct PostArgs {
     /// A sealed scan already in the store.
     #[arg(long)]
     pub(crate) scan_cid: Option<String>,
-    /// Diagnosis set: binary or four-class.
-    #[arg(long, default_value = "binary")]
-    pub(crate) set: DiagnosisSet,
+    /// Diagnosis set: binary or four-class (default binary). With --model the model's classes
+    /// decide it, and a different --set is refused.
+    #[arg(long)]
+    pub(crate) set: Option<DiagnosisSet>,
     /// The model's predicted diagnosis (name or code), when not running `--model` here.
     #[arg(long, required_unless_present = "model", conflicts_with = "model")]
     pub(crate) predicted: Option<String>,
@@ -100,15 +101,16 @@ impl PostArgs {
         token: &TokenInfo,
     ) -> anyhow::Result<TaskSpec> {
         let confidence = ConfidenceBps::from_probability(confidence)?;
+        let set = self.set.unwrap_or(DiagnosisSet::Binary);
         let policy = BountyPolicy::dev_for_decimals(token.decimals)?;
         let bounty = match &self.bounty {
             Some(text) => parse_tokens(text, token)?,
-            None => policy.bounty(confidence, self.set.len())?,
+            None => policy.bounty(confidence, set.len())?,
         };
         let spec = TaskSpec {
             scan_cid,
-            diagnosis_set: self.set,
-            predicted_class: self.set.code(predicted)?,
+            diagnosis_set: set,
+            predicted_class: set.code(predicted)?,
             confidence,
             seats: self.seats,
             quorum: self.quorum.unwrap_or(TaskSpec::majority(self.seats)),
