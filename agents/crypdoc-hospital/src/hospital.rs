@@ -13,8 +13,8 @@ use crypdoc_contracts::{
     bindings::IDiagnosisMarket::{Phase, Status},
     MarketClient,
 };
-use crypdoc_fhe::local::{ClientSession, InProcess, LocalError, Session};
-use crypdoc_inference_client::{ClientError, WorkerClient};
+use crypdoc_fhe::local::{InProcess, LocalError, Session};
+use crypdoc_inference_client::{RemoteError, RemoteSession, WorkerClient};
 use crypdoc_model::{preprocess_bytes, InputSpec, QuantizedModel};
 use crypdoc_storage::Store;
 use crypdoc_types::{BountyPolicy, ConfidenceBps, DiagnosisSet, TaskSpec};
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
-    time::{Duration, Instant},
+    time::Duration,
 };
 use tokio::sync::Notify;
 use tracing::{info, warn};
@@ -106,14 +106,14 @@ enum Evaluation {
     InProcess(Arc<Mutex<Session<InProcess>>>),
     /// On an inference worker: encryption here on a blocking thread; the round trip is awaited,
     /// holding no thread while the worker evaluates.
-    Worker { session: Arc<ClientSession>, worker: WorkerClient, key_id: String },
+    Worker(RemoteSession),
 }
 
 impl std::fmt::Debug for Inference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let worker = match &self.evaluation {
             Evaluation::InProcess(_) => None,
-            Evaluation::Worker { worker, .. } => Some(worker.base_url()),
+            Evaluation::Worker(remote) => Some(remote.worker().base_url()),
         };
         f.debug_struct("Inference")
             .field("model", &self.model.model_id)
@@ -123,8 +123,12 @@ impl std::fmt::Debug for Inference {
 }
 
 /// A worker's failure, as the evaluation's.
-fn worker_failed(error: ClientError) -> HospitalError {
-    LocalError::Evaluator(Box::new(error)).into()
+fn worker_failed(error: RemoteError) -> HospitalError {
+    match error {
+        RemoteError::Local(error) => error.into(),
+        RemoteError::Worker(error) => LocalError::Evaluator(Box::new(error)).into(),
+        RemoteError::Join(error) => HospitalError::Join(error),
+    }
 }
 
 impl Inference {
@@ -143,23 +147,8 @@ impl Inference {
                 Evaluation::InProcess(Arc::new(Mutex::new(session)))
             }
             Some(worker) => {
-                // Reading (or generating) the keys and serialising the 30 MB server key are CPU
-                // and disk work; the registration is network only.
-                let (mut session, key_bytes) = tokio::task::spawn_blocking(move || {
-                    let session = ClientSession::load(&key_dir)?;
-                    let key_bytes = session.server_key().to_bytes();
-                    Ok::<_, LocalError>((session, key_bytes))
-                })
-                .await??;
-                let t = Instant::now();
-                let key_len = key_bytes.len();
-                worker
-                    .ensure_registered_bytes(session.server_key(), key_bytes)
-                    .await
-                    .map_err(worker_failed)?;
-                session.prepared(key_len, t.elapsed());
-                let key_id = session.server_key().key_id_hex();
-                Evaluation::Worker { session: Arc::new(session), worker, key_id }
+                let (remote, _) = RemoteSession::open(key_dir, worker).await.map_err(worker_failed)?;
+                Evaluation::Worker(remote)
             }
         };
         Ok(Self { model: Arc::new(model), evaluation })
@@ -193,17 +182,7 @@ impl Inference {
                 })
                 .await??
             }
-            Evaluation::Worker { session, worker, key_id } => {
-                let encrypting = Arc::clone(session);
-                let upload =
-                    tokio::task::spawn_blocking(move || encrypting.encrypt(&model, &pixels)).await??;
-                let t = Instant::now();
-                let logits =
-                    worker.infer_bytes(key_id, upload.bytes().to_vec()).await.map_err(worker_failed)?;
-                let evaluate = t.elapsed();
-                // A few logits: microseconds, unlike the encryption.
-                session.decrypt(&self.model, &upload, &logits.to_bytes(), evaluate)?
-            }
+            Evaluation::Worker(remote) => remote.predict(&model, pixels).await.map_err(worker_failed)?,
         };
         let set = self.diagnosis_set()?;
         let class = set.code(&out.label)?;

@@ -5,7 +5,8 @@
 //! Every call is async and waits on the network only: serialising a 30 MB server key is left to
 //! the caller ([`WorkerClient::ensure_registered_bytes`]), so that it can happen on a blocking
 //! thread. This crate is apart from the worker so that its users (the CLI, the hospital node) do
-//! not build or link the worker's HTTP server.
+//! not build or link the worker's HTTP server. [`RemoteSession`] is the whole encrypted round
+//! trip (keys, registration, encryption on blocking threads, the awaited evaluation, decryption).
 //!
 //! ```no_run
 //! # async fn run(key: &crypdoc_fhe::CompressedServerKey, input: &crypdoc_fhe::EncryptedInput)
@@ -19,6 +20,9 @@
 //! # Ok(())
 //! # }
 //! ```
+
+mod remote;
+pub use remote::{RemoteError, RemoteSession};
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

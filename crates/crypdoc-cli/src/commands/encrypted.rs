@@ -2,12 +2,10 @@
 //! this process or by an inference worker.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context as _;
-use crypdoc_fhe::local::{predict_encrypted_with, ClientSession, EncryptedPrediction, InProcess, LocalError};
-use crypdoc_inference_client::WorkerClient;
+use crypdoc_fhe::local::{predict_encrypted_with, EncryptedPrediction, InProcess};
+use crypdoc_inference_client::{RemoteSession, WorkerClient};
 use crypdoc_model::QuantizedModel;
 use serde_json::json;
 
@@ -70,25 +68,7 @@ async fn on_worker(
     key_dir: &Path,
     url: &str,
 ) -> anyhow::Result<(EncryptedPrediction, bool)> {
-    let worker = WorkerClient::new(url)?;
-    let key_dir = key_dir.to_owned();
-    let (mut session, key_bytes) = tokio::task::spawn_blocking(move || {
-        let session = ClientSession::load(&key_dir)?;
-        let key_bytes = session.server_key().to_bytes();
-        Ok::<_, LocalError>((session, key_bytes))
-    })
-    .await??;
-    let t = Instant::now();
-    let key_len = key_bytes.len();
-    let uploaded = worker.ensure_registered_bytes(session.server_key(), key_bytes).await?;
-    session.prepared(key_len, t.elapsed());
-    let session = Arc::new(session);
-    let upload = {
-        let (session, model, pixels) = (Arc::clone(&session), model.clone(), pixels.to_vec());
-        tokio::task::spawn_blocking(move || session.encrypt(&model, &pixels)).await??
-    };
-    let t = Instant::now();
-    let logits = worker.infer_bytes(&session.server_key().key_id_hex(), upload.bytes().to_vec()).await?;
-    let out = session.decrypt(model, &upload, &logits.to_bytes(), t.elapsed())?;
+    let (remote, uploaded) = RemoteSession::open(key_dir.to_owned(), WorkerClient::new(url)?).await?;
+    let out = remote.predict(model, pixels.to_vec()).await?;
     Ok((out, uploaded))
 }
