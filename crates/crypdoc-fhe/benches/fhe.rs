@@ -1,6 +1,7 @@
 //! Encrypted inference costs per scan: keygen, encrypt, evaluate, decrypt, end to end; prints
-//! wire sizes. Model: the shipped `models/br35h-mlp.json` when present, else a random model of
-//! the same shape (32x32 input, `CRYPDOC_BENCH_HIDDEN` hidden units, default 32).
+//! wire sizes. Model: the file named by `CRYPDOC_BENCH_MODEL` (a path relative to the workspace
+//! root or absolute), else the shipped `models/br35h-mlp.json` when present, else a random model
+//! of the same shape (32x32 input, `CRYPDOC_BENCH_HIDDEN` hidden units, default 32).
 
 // criterion's macros define undocumented public functions.
 #![allow(missing_docs)]
@@ -13,7 +14,16 @@ use crypdoc_fhe::{ClientKey, CompressedServerKey, EncryptedInput};
 use crypdoc_model::QuantizedModel;
 
 fn model() -> QuantizedModel {
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if let Some(chosen) = std::env::var_os("CRYPDOC_BENCH_MODEL") {
+        // A model asked for by name must load: falling back would time the wrong circuit.
+        let path = workspace.join(chosen);
+        let model = QuantizedModel::load(&path)
+            .unwrap_or_else(|e| panic!("CRYPDOC_BENCH_MODEL {}: {e}", path.display()));
+        eprintln!("model: {} ({} hidden units)", path.display(), model.hidden.outputs);
+        return model;
+    }
+    let shipped = workspace.join("models/br35h-mlp.json");
     if let Ok(model) = QuantizedModel::load(&shipped) {
         eprintln!("model: {} ({} hidden units)", shipped.display(), model.hidden.outputs);
         return model;
