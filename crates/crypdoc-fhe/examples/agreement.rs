@@ -24,21 +24,9 @@
 use std::path::Path;
 use std::time::Instant;
 
+use crypdoc_fhe::BLIND_ROTATION_NOISE_SIGMA as NOISE_SIGMA;
 use crypdoc_fhe::{ClientKey, CompressedServerKey, Encoding, EncryptedInput, EncryptedLogits};
 use crypdoc_model::{Dataset, InputSpec, QuantizedModel, Split};
-
-/// Standard deviation of the noise at the blind rotation, as a fraction of the torus: centred
-/// modulus switch of 918 coefficients to 2N = 4096 (~2^-9.9) plus the key switch (~2^-11.1).
-const NOISE_SIGMA: f64 = 0.001_2;
-
-/// Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), enough for a prediction.
-fn erfc(x: f64) -> f64 {
-    let t = 1.0 / (1.0 + 0.327_591_1 * x);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    poly * (-x * x).exp()
-}
 
 /// Probability that the encrypted logits equal the reference's for `pre_activations`.
 fn predicted_exact(model: &QuantizedModel, encoding: &Encoding, pre_activations: &[i64]) -> f64 {
@@ -49,8 +37,7 @@ fn predicted_exact(model: &QuantizedModel, encoding: &Encoding, pre_activations:
             if pre.unsigned_abs() > model.hidden_range(j) {
                 return 0.0;
             }
-            let d = encoding.decision_distance(j, *pre);
-            1.0 - 0.5 * erfc(d / (NOISE_SIGMA * std::f64::consts::SQRT_2))
+            1.0 - encoding.sign_error_probability(j, *pre)
         })
         .product()
 }

@@ -7,16 +7,16 @@
 //! CRYPDOC_AGREEMENT_SIMULATE=1 cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR...
 //! ```
 //!
-//! Data folders are read with their classes mapped to the model's: directly, or for a `no`/`yes`
-//! model through [`crypdoc_model::tumor_yes_no`] (Nickparvar's `notumor` is `no`, its tumor types
-//! `yes`); files in several folders count once. Only the validation split is used.
+//! Data folders are read with their classes mapped to the model's
+//! ([`Dataset::load_for_classes`]); files in several folders count once. Only the validation
+//! split is used.
 //!
 //! Without `CRYPDOC_AGREEMENT_SIMULATE` every image goes through the real path (encrypt,
 //! evaluate with the server key alone, decrypt): about a second per image on 2 cores. With it,
 //! nothing is encrypted: each hidden unit's sign flips with the probability that the noise at
-//! the blind rotation (Gaussian, standard deviation [`NOISE_SIGMA`], the figure the agreement
-//! example's prediction matched to within 2 points) crosses its boundary, [`DRAWS`] draws per
-//! image, and a unit beyond its calibrated range is taken as wrapped (flipped).
+//! the blind rotation crosses its boundary ([`Encoding::sign_error_probability`]: Gaussian,
+//! standard deviation [`crypdoc_fhe::BLIND_ROTATION_NOISE_SIGMA`]), [`DRAWS`] draws per image; a
+//! unit whose phase wraps past the half torus comes out flipped.
 //!
 //! `--every K` takes every K-th validation image (a subset spread over all folders), `--limit N`
 //! the first N of those.
@@ -30,22 +30,11 @@ use std::time::Instant;
 
 use crypdoc_fhe::{ClientKey, CompressedServerKey, Encoding, EncryptedInput, EncryptedLogits};
 use crypdoc_model::metrics::{ece, fit_temperature};
-use crypdoc_model::{tumor_yes_no, Dataset, InputSpec, QuantizedModel, Split};
+use crypdoc_model::{Dataset, InputSpec, QuantizedModel, Split};
 use crypdoc_types::{BountyPolicy, ConfidenceBps};
 
-/// Standard deviation of the noise at the blind rotation, as a fraction of the torus (see the
-/// agreement example).
-const NOISE_SIGMA: f64 = 0.001_2;
 /// Simulated noise draws per image.
 const DRAWS: usize = 50;
-
-fn erfc(x: f64) -> f64 {
-    let t = 1.0 / (1.0 + 0.327_591_1 * x);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    poly * (-x * x).exp()
-}
 
 /// splitmix64 uniforms: reproducible draws without a dependency.
 struct Rng(u64);
@@ -67,13 +56,7 @@ fn simulate(model: &QuantizedModel, encoding: &Encoding, pre: &[i64], rng: &mut 
         .enumerate()
         .map(|(j, p)| {
             let sign = if *p >= 0 { 1 } else { -1 };
-            let flip = if p.unsigned_abs() > model.hidden_range(j) {
-                // Beyond the calibrated range the phase wraps: treat as flipped (worst case).
-                1.0
-            } else {
-                0.5 * erfc(encoding.decision_distance(j, *p) / (NOISE_SIGMA * std::f64::consts::SQRT_2))
-            };
-            if rng.uniform() < flip {
+            if rng.uniform() < encoding.sign_error_probability(j, *p) {
                 -sign
             } else {
                 sign
@@ -113,22 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mut model = QuantizedModel::load(&model_path)?;
-    let binary = model.classes == ["no", "yes"];
-    let mut merged: Option<Dataset> = None;
-    for dir in &dirs {
-        let d = Dataset::load(dir, InputSpec::of(&model))?;
-        let d = if binary {
-            d.map_classes(&model.classes, tumor_yes_no)?
-        } else {
-            let classes = model.classes.clone();
-            d.map_classes(&model.classes, move |c| classes.iter().any(|m| m == c).then(|| c.to_owned()))?
-        };
-        merged = Some(match merged {
-            None => d,
-            Some(m) => m.merge(d)?,
-        });
-    }
-    let dataset = merged.ok_or("no data folders")?;
+    let dataset = Dataset::load_for_classes(&dirs, InputSpec::of(&model), &model.classes)?;
     let samples: Vec<_> =
         dataset.split(Split::Validation).into_iter().step_by(every.max(1)).take(limit).collect();
     let simulate_only = std::env::var_os("CRYPDOC_AGREEMENT_SIMULATE").is_some();

@@ -37,7 +37,7 @@ pub mod local;
 pub mod params;
 pub mod wire;
 
-pub use circuit::{Encoding, EncryptedInput, EncryptedLogits, Prediction};
+pub use circuit::{erfc, Encoding, EncryptedInput, EncryptedLogits, Prediction, BLIND_ROTATION_NOISE_SIGMA};
 pub use keys::{ClientKey, CompressedServerKey, ServerKey};
 pub use local::{load_or_generate_keys, predict_encrypted, EncryptedPrediction};
 pub use params::{CircuitParameters, PARAMETER_ID};

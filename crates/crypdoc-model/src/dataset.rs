@@ -256,6 +256,26 @@ impl Dataset {
         sets.try_fold(first, Self::merge)
     }
 
+    /// Loads folders as one dataset labelled with a model's `classes`: each folder's classes map
+    /// by name, or for a `no`/`yes` model through [`tumor_yes_no`] (Nickparvar's `notumor` is
+    /// `no`, its tumor types `yes`); a class that maps onto none of `classes` is
+    /// [`DatasetError::UnknownClass`]. A file in several folders counts once.
+    pub fn load_for_classes(
+        dirs: &[PathBuf],
+        spec: InputSpec,
+        classes: &[String],
+    ) -> Result<Self, DatasetError> {
+        let binary = classes == ["no", "yes"];
+        let map = |class: &str| {
+            let yes_no = if binary { tumor_yes_no(class) } else { None };
+            Some(yes_no.unwrap_or_else(|| class.to_owned()))
+        };
+        let mut sets =
+            dirs.iter().map(|dir| Self::load(dir, spec).and_then(|set| set.map_classes(classes, map)));
+        let first = sets.next().ok_or(DatasetError::NoSources)??;
+        sets.try_fold(first, |merged, set| merged.merge(set?))
+    }
+
     /// Appends `other`'s samples (same classes), leaving out files whose SHA-256 is already
     /// here: collections copy each other's scans (Nickparvar's `notumor` includes Br35H
     /// images), and the same file must count once.

@@ -18,6 +18,10 @@
 //! - the parameters are updated with Adam (host side, cosine-decayed learning rate), and the
 //!   temperature is fitted on the validation split after training.
 
+mod output_fit;
+
+pub use output_fit::{fit_output_for_flips, OutputFitConfig, OutputFitReport};
+
 use crypdoc_model::metrics::{evaluate_model, fit_temperature, Evaluation};
 use crypdoc_model::{Dataset, DenseLayer, QuantizedModel, Sample, Split, FORMAT_NAME, FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
@@ -64,6 +68,11 @@ pub struct TrainConfig {
     /// this factor; 0 turns it off. It teaches the output layer not to lean on units that sit
     /// near zero, whose flips move the encrypted confidence (and the bounty).
     pub flip_noise: f64,
+    /// Signed bits of the output weights when fewer than `weight_bits` (0: `weight_bits`). With
+    /// fewer levels every unit's vote, and so the logit move when its encrypted sign flips, is
+    /// bounded by a smaller multiple of the scale, which is then set from the mean absolute weight
+    /// (`2 mean|w| / (qmax + 1)`) rather than the largest.
+    pub output_weight_bits: u8,
 }
 
 impl Default for TrainConfig {
@@ -85,6 +94,7 @@ impl Default for TrainConfig {
             input_dropout: 0.2,
             range_headroom: 0.125,
             flip_noise: 0.0,
+            output_weight_bits: 0,
         }
     }
 }
@@ -111,6 +121,9 @@ impl TrainConfig {
         }
         if self.input_size == 0 {
             return Err(bad("input_size", &self.input_size, ">= 1"));
+        }
+        if self.output_weight_bits != 0 && !(2..=self.weight_bits).contains(&self.output_weight_bits) {
+            return Err(bad("output_weight_bits", &self.output_weight_bits, "0 or 2..=weight_bits"));
         }
         if !(0.0..1.0).contains(&self.input_dropout) {
             return Err(bad("input_dropout", &self.input_dropout, "0 <= p < 1"));
@@ -309,7 +322,23 @@ struct Dims {
     classes: usize,
 }
 
-fn quantise(p: &Params, d: &Dims, mean: &[f32], qmax: f32, clip: f32) -> Quantised {
+/// Largest output weight level, and whether the output scale follows the mean weight (fewer
+/// bits than the hidden layer) rather than the largest.
+#[derive(Debug, Clone, Copy)]
+struct OutputLevels {
+    qmax: f32,
+    from_mean: bool,
+}
+
+impl OutputLevels {
+    fn of(config: &TrainConfig) -> Self {
+        let bits =
+            if config.output_weight_bits == 0 { config.weight_bits } else { config.output_weight_bits };
+        Self { qmax: ((1i32 << (bits - 1)) - 1) as f32, from_mean: bits < config.weight_bits }
+    }
+}
+
+fn quantise(p: &Params, d: &Dims, mean: &[f32], qmax: f32, clip: f32, out: OutputLevels) -> Quantised {
     let mut s1 = vec![0f32; d.hidden];
     for (j, s) in s1.iter_mut().enumerate() {
         let mean_abs: f32 =
@@ -327,8 +356,14 @@ fn quantise(p: &Params, d: &Dims, mean: &[f32], qmax: f32, clip: f32) -> Quantis
             p.b1[j] - folded
         })
         .collect();
-    let s2 = (p.w2.iter().fold(0f32, |m, w| m.max(w.abs())) / qmax).max(1e-8);
-    let q2 = p.w2.iter().map(|w| (w / s2).round().clamp(-qmax, qmax) as i8).collect();
+    let s2 = if out.from_mean {
+        let mean_abs = p.w2.iter().map(|w| w.abs()).sum::<f32>() / p.w2.len().max(1) as f32;
+        2.0 * mean_abs / (out.qmax + 1.0)
+    } else {
+        p.w2.iter().fold(0f32, |m, w| m.max(w.abs())) / out.qmax
+    }
+    .max(1e-8);
+    let q2 = p.w2.iter().map(|w| (w / s2).round().clamp(-out.qmax, out.qmax) as i8).collect();
     Quantised { s1, q1, b1_eff, s2, q2 }
 }
 
@@ -587,7 +622,7 @@ fn erfc(x: f64) -> f64 {
     poly * (-x * x).exp()
 }
 
-fn mirror(pixels: &[u8], size: usize) -> Vec<u8> {
+pub(crate) fn mirror(pixels: &[u8], size: usize) -> Vec<u8> {
     pixels.chunks(size).flat_map(|row| row.iter().rev().copied()).collect()
 }
 
@@ -606,6 +641,7 @@ pub fn train(
     };
     let max_pixel = f32::from((1u16 << config.input_bits) as u8 - 1);
     let qmax = ((1i32 << (config.weight_bits - 1)) - 1) as f32;
+    let output_levels = OutputLevels::of(config);
     let clip = config.weight_clip as f32;
     if let Some(bad) = dataset.samples.iter().find(|s| s.pixels.len() != d.inputs) {
         return Err(TrainError::InputLength {
@@ -655,7 +691,7 @@ pub fn train(
         rng.shuffle(&mut order);
         let mut loss_sum = 0.0;
         for batch in order.chunks(config.batch_size) {
-            let q = quantise(&params, &d, &mean, qmax, clip);
+            let q = quantise(&params, &d, &mean, qmax, clip, output_levels);
             let b = batch.len();
             let mut x = Vec::with_capacity(b * d.inputs);
             let mut y = vec![0f32; b * d.classes];
@@ -703,7 +739,7 @@ pub fn train(
     }
     let train_seconds = started.elapsed().as_secs_f64();
 
-    let q = quantise(&params, &d, &mean, qmax, clip);
+    let q = quantise(&params, &d, &mean, qmax, clip, output_levels);
     let mut model = export(&q, &params, &d, config, &dataset.classes);
     let float = FloatModel {
         input_size: config.input_size,
