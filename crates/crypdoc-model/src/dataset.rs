@@ -335,6 +335,30 @@ mod tests {
     }
 
     #[test]
+    fn folders_load_onto_a_models_classes() {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+        let spec = InputSpec { size: 32, bits: 4 };
+        let (br35h, nickparvar) = (samples.join("br35h"), samples.join("nickparvar"));
+        let yes_no = ["no".to_owned(), "yes".to_owned()];
+        let both = Dataset::load_for_classes(&[br35h.clone(), nickparvar.clone()], spec, &yes_no).unwrap();
+        assert_eq!(both.samples.len(), 24 + 8);
+        let glioma = both.samples.iter().find(|s| s.path.starts_with(nickparvar.join("glioma"))).unwrap();
+        assert_eq!(glioma.label, 1);
+        // A four-class model's order, not the folders' alphabetical one.
+        let types = ["notumor", "glioma", "meningioma", "pituitary"].map(str::to_owned);
+        let four = Dataset::load_for_classes(std::slice::from_ref(&nickparvar), spec, &types).unwrap();
+        assert_eq!(four.classes, types);
+        let notumor = four.samples.iter().find(|s| s.path.starts_with(nickparvar.join("notumor"))).unwrap();
+        assert_eq!(notumor.label, 0);
+        // Br35H's yes/no are not tumor types.
+        assert!(matches!(
+            Dataset::load_for_classes(&[br35h], spec, &types),
+            Err(DatasetError::UnknownClass { class, .. }) if class == "no"
+        ));
+        assert!(matches!(Dataset::load_for_classes(&[], spec, &yes_no), Err(DatasetError::NoSources)));
+    }
+
+    #[test]
     fn several_sources_load_as_one_no_yes_dataset() {
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
         let spec = InputSpec { size: 32, bits: 4 };
