@@ -33,6 +33,10 @@ use crypdoc_model::metrics::{ece, fit_temperature};
 use crypdoc_model::{Dataset, InputSpec, QuantizedModel, Split};
 use crypdoc_types::{BountyPolicy, ConfidenceBps};
 
+/// Per (image, draw): reference logits, encrypted logits, label, file, and the largest error
+/// probability among the flipped units (simulation only; NaN on the real path).
+type Row = (Vec<i64>, Vec<i64>, usize, PathBuf, f64);
+
 /// Simulated noise draws per image.
 const DRAWS: usize = 50;
 
@@ -49,26 +53,31 @@ impl Rng {
     }
 }
 
-/// Logits with each unit's sign flipped with its probability of coming out wrong.
-fn simulate(model: &QuantizedModel, encoding: &Encoding, pre: &[i64], rng: &mut Rng) -> Vec<i64> {
+/// Logits with each unit's sign flipped with its probability of coming out wrong, and the
+/// largest of those probabilities among the units that flipped (0 when none did).
+fn simulate(model: &QuantizedModel, encoding: &Encoding, pre: &[i64], rng: &mut Rng) -> (Vec<i64>, f64) {
+    let mut knife_edge = 0f64;
     let signs: Vec<i64> = pre
         .iter()
         .enumerate()
         .map(|(j, p)| {
             let sign = if *p >= 0 { 1 } else { -1 };
-            if rng.uniform() < encoding.sign_error_probability(j, *p) {
+            let error = encoding.sign_error_probability(j, *p);
+            if rng.uniform() < error {
+                knife_edge = knife_edge.max(error);
                 -sign
             } else {
                 sign
             }
         })
         .collect();
-    (0..model.output.outputs)
+    let logits = (0..model.output.outputs)
         .map(|k| {
             i64::from(model.output.bias[k])
                 + model.output.row(k).iter().zip(&signs).map(|(w, a)| i64::from(*w) * a).sum::<i64>()
         })
-        .collect()
+        .collect();
+    (logits, knife_edge)
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -108,8 +117,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(policy.bounty(ConfidenceBps::from_probability(p.clamp(0.0, 1.0))?, classes)? as f64)
     };
 
-    // Per (image, draw): the reference and the encrypted logits and the label.
-    let mut rows: Vec<(Vec<i64>, Vec<i64>, usize, PathBuf)> = Vec::new();
+    // Per (image, draw): the reference and the encrypted logits, the label, the file, and (when
+    // simulated) the largest error probability among the units that flipped.
+    let mut rows: Vec<Row> = Vec::new();
     // Key generation and the server key's expansion (seconds, once per session) are not part
     // of the per-scan cost.
     let keys = if simulate_only {
@@ -124,8 +134,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for s in &samples {
             let reference = model.infer(&s.pixels)?;
             for _ in 0..DRAWS {
-                let got = simulate(&model, &encoding, &reference.pre_activations, &mut rng);
-                rows.push((reference.logits.clone(), got, s.label, s.path.clone()));
+                let (got, knife_edge) = simulate(&model, &encoding, &reference.pre_activations, &mut rng);
+                rows.push((reference.logits.clone(), got, s.label, s.path.clone(), knife_edge));
             }
         }
     } else if let Some((client, server)) = keys {
@@ -134,7 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let upload = client.encrypt(&model, &s.pixels)?.to_bytes();
             let out = server.evaluate(&model, &EncryptedInput::from_bytes(&upload)?)?;
             let got = client.decrypt(&model, &EncryptedLogits::from_bytes(&out.to_bytes())?)?;
-            rows.push((reference.logits.clone(), got.logits, s.label, s.path.clone()));
+            rows.push((reference.logits.clone(), got.logits, s.label, s.path.clone(), f64::NAN));
             if (n + 1) % 50 == 0 {
                 eprintln!(
                     "{}/{} images, {:.0} ms each",
@@ -147,7 +157,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let per_image_ms = started.elapsed().as_secs_f64() * 1e3 / samples.len().max(1) as f64;
 
-    type Row = (Vec<i64>, Vec<i64>, usize, PathBuf);
     let draws = if simulate_only { DRAWS } else { 1 };
     let report = |model: &QuantizedModel,
                   rows: &[Row],
@@ -156,7 +165,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mut agree, mut exact, mut ref_correct, mut enc_correct) = (0usize, 0usize, 0usize, 0usize);
         let (mut ref_conf, mut ref_ok, mut enc_conf, mut enc_ok) = (vec![], vec![], vec![], vec![]);
         let mut diffs = Vec::with_capacity(rows.len());
-        for (reference, got, y, _) in rows {
+        // Far-priced draws by the largest error probability among their flipped units, in
+        // tenths: how many of them hinge on a unit whose plaintext sign is itself a near toss.
+        let mut far_by_edge = [0usize; 5];
+        for (reference, got, y, _, knife_edge) in rows {
             let (rc, rp) = model.predict(reference);
             let (ec, ep) = model.predict(got);
             agree += usize::from(rc == ec);
@@ -167,7 +179,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ref_ok.push(rc == *y);
             enc_conf.push(ep);
             enc_ok.push(ec == *y);
-            diffs.push((price(ep)? - price(rp)?).abs() / range);
+            let diff = (price(ep)? - price(rp)?).abs() / range;
+            if diff > 0.10 && knife_edge.is_finite() {
+                far_by_edge[((knife_edge * 10.0) as usize).min(4)] += 1;
+            }
+            diffs.push(diff);
         }
         diffs.sort_by(f64::total_cmp);
         let n = rows.len().max(1) as f64;
@@ -190,6 +206,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             100.0 * diffs.last().copied().unwrap_or(0.0),
             100.0 * far,
         );
+        if far_by_edge.iter().sum::<usize>() > 0 {
+            println!(
+                "  draws priced > 10% away, by the largest error probability of a flipped unit (0-0.1, 0.1-0.2, 0.2-0.3, 0.3-0.4, 0.4-0.5): {far_by_edge:?}"
+            );
+        }
         Ok(())
     };
     let mode = if simulate_only { "simulated" } else { "encrypted" };
