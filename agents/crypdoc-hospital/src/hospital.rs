@@ -611,6 +611,7 @@ impl Hospital {
             finalized_at: Some(crate::jobs::now()),
             model_id: prediction.model_id.clone(),
             model_name: self.model_name(),
+            training_data: self.inference.model().training_data.clone(),
             code_set: set.names().iter().map(|n| (*n).to_owned()).collect(),
             predicted_class: prediction.class,
             confidence_bps: prediction.confidence_bps,

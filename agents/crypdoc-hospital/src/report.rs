@@ -12,6 +12,7 @@
 
 use std::fmt::Write as _;
 
+use crypdoc_model::TrainingData;
 use pdf_writer::{Content, Date, Name, Pdf, Rect, Ref, Str, TextStr};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,10 @@ pub struct ReportData {
     pub model_id: String,
     /// The model's name, e.g. `br35h-mlp`.
     pub model_name: String,
+    /// What the model was trained on, from its file (`None` for a file without it, and for
+    /// reports recorded before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_data: Option<TrainingData>,
     /// Diagnosis names by code, e.g. `["no tumor", "tumor"]`.
     pub code_set: Vec<String>,
     /// The class the model predicted on the encrypted scan.
@@ -89,23 +94,13 @@ const DISCLAIMER: &str = "CrypDoc is a research tool, not a medical device. The 
 
 /// The model card's limits, in the words a clinician needs.
 fn limits(data: &ReportData) -> Vec<String> {
-    // Four codes: the tumor-type model (models/MODEL_CARD.md), trained on another collection.
-    let (trained, data_set) = if data.code_set.len() == 4 {
-        (
-            "the public Nickparvar brain MRI images (224x224 slices, reduced to 40x40 pixels) to \
-             tell no tumor, glioma, meningioma and pituitary tumor apart: it is coarse, can miss \
-             small tumors and takes about one meningioma in five for another class",
-            "Nickparvar",
-        )
-    } else {
-        (
-            "the public Br35H brain MRI images (axial slices from mixed sources, reduced to \
-             32x32 pixels): it is coarse and can miss small tumors",
-            "Br35H",
-        )
+    let (trained, data_set) = match &data.training_data {
+        Some(t) => (format!("was trained only on {}", t.description), t.name.clone()),
+        // A model file that does not say: point to its card rather than guess.
+        None => ("was trained on the data its model card describes".to_owned(), "that data".to_owned()),
     };
     vec![
-        format!("The model ({}) was trained only on {trained}.", data.model_name),
+        format!("The model ({}) {trained}.", data.model_name),
         format!(
             "Its confidence is calibrated on its validation split of {data_set} and holds on that \
              data's distribution only, not necessarily for this scanner, protocol or population."
@@ -1003,6 +998,12 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
+    /// The training data a shipped model file declares.
+    fn shipped_training_data(file: &str) -> Option<TrainingData> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(file);
+        crypdoc_model::QuantizedModel::load(&path).unwrap().training_data
+    }
+
     /// The demo's task: tumor at 82.63%, four of five doctors agree.
     fn resolved() -> ReportData {
         ReportData {
@@ -1011,6 +1012,7 @@ mod tests {
             finalized_at: Some(1_741_948_013),
             model_id: "3699d026483384872e8e5b2096e1615cf34aaaf4f491e3d11bfc3f8c324e4b03".to_owned(),
             model_name: "br35h-mlp".to_owned(),
+            training_data: shipped_training_data("br35h-mlp.json"),
             code_set: vec!["no tumor".to_owned(), "tumor".to_owned()],
             predicted_class: 1,
             confidence_bps: 8_263,
@@ -1059,6 +1061,10 @@ mod tests {
             finalize_tx: Some(format!("f{HOSTILE}")),
             scan_cid: format!("cid{HOSTILE}"),
             bounty: format!("b{HOSTILE}"),
+            training_data: Some(TrainingData {
+                name: format!("tn{HOSTILE}"),
+                description: format!("td{HOSTILE}"),
+            }),
             ..resolved()
         }
     }
@@ -1139,6 +1145,7 @@ mod tests {
     fn a_four_class_report_names_the_tumor_types_and_its_training_data() {
         let mut data = resolved();
         data.model_name = "crypdoc-tumor-type-v1".to_owned();
+        data.training_data = shipped_training_data("crypdoc-tumor-type-v1.json");
         data.code_set = ["no-tumor", "glioma", "meningioma", "pituitary"].map(String::from).to_vec();
         data.predicted_class = 1;
         data.votes = vec![1, 1, 1, 1, 2];
@@ -1151,6 +1158,25 @@ mod tests {
     }
 
     #[test]
+    fn each_shipped_model_names_its_own_training_data_and_a_file_without_it_points_to_its_card() {
+        let mut data = resolved();
+        data.model_name = "crypdoc-binary-v2".to_owned();
+        data.training_data = shipped_training_data("crypdoc-binary-v2.json");
+        let html = render_html(&data);
+        assert!(html.contains("trained only on the public Br35H and Nickparvar"), "{html}");
+        assert!(html.contains("48x48"));
+        assert!(html.contains("validation split of Br35H and Nickparvar"));
+        data.training_data = None;
+        let html = render_html(&data);
+        assert!(html.contains("trained on the data its model card describes"), "{html}");
+        assert!(!html.contains("Br35H") && !html.contains("Nickparvar"));
+        // Reports recorded before the field existed still read.
+        let mut old = serde_json::to_value(resolved()).unwrap();
+        old.as_object_mut().unwrap().remove("training_data");
+        assert_eq!(serde_json::from_value::<ReportData>(old).unwrap().training_data, None);
+    }
+
+    #[test]
     fn html_escapes_hostile_strings() {
         let html = render_html(&hostile());
         assert!(!html.contains("<script"), "raw markup from data");
@@ -1158,7 +1184,7 @@ mod tests {
         let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;\\)(";
         // Every hostile field shows up, escaped: scan id, model id and name, both codes,
         // market, task, both transactions, CID and bounty.
-        for prefix in ["id", "mid", "name", "c0", "c1", "m", "t", "p", "f", "cid", "b"] {
+        for prefix in ["id", "mid", "name", "c0", "c1", "m", "t", "p", "f", "cid", "b", "tn", "td"] {
             assert!(html.contains(&format!("{prefix}{escaped}")), "{prefix} missing or not escaped");
         }
         // The only tags are ours: no attribute was broken out of.

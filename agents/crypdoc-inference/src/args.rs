@@ -17,7 +17,7 @@ pub(crate) struct Args {
     #[arg(long, env = "CRYPDOC_WORKER_LISTEN", default_value = "127.0.0.1:8433")]
     pub(crate) listen: SocketAddr,
     /// A model file to serve (repeat for several); inputs name their model by id.
-    #[arg(long = "model", default_value = "models/br35h-mlp.json")]
+    #[arg(long = "model", default_value = "models/crypdoc-binary-v2.json")]
     pub(crate) models: Vec<PathBuf>,
     /// Expanded server keys kept in memory (about 120 MB each); one more evicts the least
     /// recently used.

@@ -94,6 +94,21 @@ pub struct QuantizedModel {
     /// ([`DenseLayer::accumulator_bound`]). Files without it read as empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden_range: Vec<u64>,
+    /// What the model was trained on, as its reports tell a clinician; files without it read as
+    /// `None` (reports then point to the model card). Not part of [`QuantizedModel::compute_id`]:
+    /// describing the data does not change the circuit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_data: Option<TrainingData>,
+}
+
+/// The training data of a model, in the words a clinician's report needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingData {
+    /// The collections, short: `Br35H`, `Br35H and Nickparvar`.
+    pub name: String,
+    /// What the model learned from them at what resolution, and its known weaknesses: it
+    /// completes the sentence "The model was trained only on ...".
+    pub description: String,
 }
 
 /// A model file that cannot be used.
@@ -506,6 +521,7 @@ impl QuantizedModel {
             logit_scale: 0.1,
             temperature: 1.0,
             hidden_range: Vec::new(),
+            training_data: None,
         };
         model.model_id = model.compute_id();
         model

@@ -18,7 +18,8 @@
 pub mod format;
 
 pub use format::{
-    pseudo_random_pixels, DenseLayer, Inference, ModelError, QuantizedModel, FORMAT_NAME, FORMAT_VERSION,
+    pseudo_random_pixels, DenseLayer, Inference, ModelError, QuantizedModel, TrainingData, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 pub mod dataset;
 pub mod metrics;

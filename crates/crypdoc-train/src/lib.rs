@@ -398,6 +398,7 @@ fn export(q: &Quantised, p: &Params, d: &Dims, config: &TrainConfig, classes: &[
         logit_scale: f64::from(q.s2),
         temperature: 1.0,
         hidden_range: Vec::new(),
+        training_data: None,
     };
     model.model_id = model.compute_id();
     model

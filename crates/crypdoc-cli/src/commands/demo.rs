@@ -51,7 +51,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value = "samples/br35h/yes/y9.jpg")]
     scan: PathBuf,
     /// The classifier (also run on the encrypted scan).
-    #[arg(long, default_value = "models/br35h-mlp.json")]
+    #[arg(long, default_value = "models/crypdoc-binary-v2.json")]
     model: PathBuf,
     /// The five doctors' readings (names or codes of the model's diagnosis set), comma
     /// separated; defaults to the scan's folder label for four of them and a different

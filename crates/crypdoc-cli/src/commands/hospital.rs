@@ -71,7 +71,7 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value = "127.0.0.1:8480")]
     listen: SocketAddr,
     /// The classifier (dev configuration).
-    #[arg(long, default_value = "models/br35h-mlp.json")]
+    #[arg(long, default_value = "models/crypdoc-binary-v2.json")]
     model: PathBuf,
     /// Reputation tiers of the pricing policy as `BOUNTY:REPUTATION,...` in whole tokens (dev
     /// configuration; default 0:0,120:2,170:5).
