@@ -160,7 +160,9 @@ pub struct Evaluation {
     pub count: usize,
     /// Class names.
     pub classes: Vec<String>,
-    /// The class counted as positive for sensitivity, specificity and AUC (the tumor class).
+    /// The class counted as positive for sensitivity, specificity and AUC (the tumor class), or
+    /// `tumor (any type)` for a model with tumor types beside a no-tumor class
+    /// ([`positive_classes`]).
     pub positive_class: String,
     /// Fraction classified correctly, 0..1.
     pub accuracy: f64,
@@ -168,7 +170,7 @@ pub struct Evaluation {
     pub sensitivity: f64,
     /// True negative rate.
     pub specificity: f64,
-    /// Area under the ROC curve of the positive class probability.
+    /// Area under the ROC curve of the positive side's probability.
     pub roc_auc: f64,
     /// `confusion[actual][predicted]`.
     pub confusion: Vec<Vec<usize>>,
@@ -189,12 +191,26 @@ pub struct Evaluation {
     pub roc: Vec<(f64, f64)>,
 }
 
-/// The index of the positive (tumor) class: `yes` or `tumor` if present, else the last class.
-pub fn positive_class(classes: &[String]) -> usize {
-    classes
-        .iter()
-        .position(|c| matches!(c.to_ascii_lowercase().as_str(), "yes" | "tumor" | "tumour"))
-        .unwrap_or(classes.len() - 1)
+/// Which classes count as positive (tumor) for sensitivity, specificity and the ROC curve, and
+/// the name of that side: a `yes`/`tumor` class if there is one; else, beside a no-tumor class
+/// (`no`, `notumor`, `no-tumor`, `no tumor`) among three or more, every other class ("tumor (any
+/// type)": the four-class model's tumor types); else the last class.
+pub fn positive_classes(classes: &[String]) -> (Vec<bool>, String) {
+    let name = |c: &String| c.to_ascii_lowercase();
+    if let Some(p) = classes.iter().position(|c| matches!(name(c).as_str(), "yes" | "tumor" | "tumour")) {
+        return ((0..classes.len()).map(|k| k == p).collect(), classes[p].clone());
+    }
+    let no_tumor =
+        classes.iter().position(|c| matches!(name(c).as_str(), "no" | "notumor" | "no-tumor" | "no tumor"));
+    match no_tumor {
+        Some(n) if classes.len() > 2 => {
+            ((0..classes.len()).map(|k| k != n).collect(), "tumor (any type)".to_owned())
+        }
+        _ => {
+            let last = classes.len().saturating_sub(1);
+            ((0..classes.len()).map(|k| k == last).collect(), classes.get(last).cloned().unwrap_or_default())
+        }
+    }
 }
 
 /// Metrics from per-sample probabilities and labels.
@@ -204,7 +220,7 @@ pub fn evaluate_probabilities(
     labels: &[usize],
 ) -> Evaluation {
     let k = classes.len();
-    let positive = positive_class(classes);
+    let (is_positive, positive_class) = positive_classes(classes);
     let mut confusion = vec![vec![0usize; k]; k];
     let mut confidences = Vec::with_capacity(labels.len());
     let mut correct = Vec::with_capacity(labels.len());
@@ -224,21 +240,27 @@ pub fn evaluate_probabilities(
     }
     let n = labels.len().max(1) as f64;
     let rate = |num: usize, den: usize| if den == 0 { f64::NAN } else { num as f64 / den as f64 };
-    let actual_pos: usize = confusion[positive].iter().sum();
-    let actual_neg: usize = labels.iter().filter(|y| **y != positive).count();
-    let true_neg: usize = (0..k)
-        .filter(|a| *a != positive)
-        .map(|a| (0..k).filter(|p| *p != positive).map(|p| confusion[a][p]).sum::<usize>())
-        .sum();
-    let scores: Vec<f64> = probabilities.iter().map(|p| p[positive]).collect();
-    let positives: Vec<bool> = labels.iter().map(|y| *y == positive).collect();
+    // Counts of (actual side, predicted side): a tumor found counts whatever its type.
+    let side_count = |actual: bool, predicted: bool| -> usize {
+        (0..k)
+            .filter(|a| is_positive[*a] == actual)
+            .map(|a| (0..k).filter(|p| is_positive[*p] == predicted).map(|p| confusion[a][p]).sum::<usize>())
+            .sum()
+    };
+    let (true_pos, false_neg) = (side_count(true, true), side_count(true, false));
+    let (true_neg, false_pos) = (side_count(false, false), side_count(false, true));
+    let scores: Vec<f64> = probabilities
+        .iter()
+        .map(|p| p.iter().zip(&is_positive).filter(|(_, t)| **t).map(|(v, _)| v).sum())
+        .collect();
+    let positives: Vec<bool> = labels.iter().map(|y| is_positive[*y]).collect();
     Evaluation {
         count: labels.len(),
         classes: classes.to_vec(),
-        positive_class: classes[positive].clone(),
+        positive_class,
         accuracy: correct.iter().filter(|c| **c).count() as f64 / n,
-        sensitivity: rate(confusion[positive][positive], actual_pos),
-        specificity: rate(true_neg, actual_neg),
+        sensitivity: rate(true_pos, true_pos + false_neg),
+        specificity: rate(true_neg, true_neg + false_pos),
         roc_auc: roc_auc(&scores, &positives),
         confusion,
         ece: ece(&confidences, &correct),
@@ -301,5 +323,31 @@ mod tests {
         assert!((p - 0.8).abs() < 1e-3, "p {p} t {t}");
         let roc = roc_curve(&[0.9, 0.1], &[true, false]);
         assert_eq!(roc, vec![(0.0, 0.0), (0.0, 1.0), (1.0, 1.0)]);
+    }
+
+    #[test]
+    fn tumor_types_count_as_one_positive_side() {
+        let names = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let binary = names(&["no", "yes"]);
+        assert_eq!(positive_classes(&binary), (vec![false, true], "yes".to_owned()));
+        let types = names(&["notumor", "glioma", "meningioma", "pituitary"]);
+        assert_eq!(positive_classes(&types), (vec![false, true, true, true], "tumor (any type)".to_owned()));
+        assert_eq!(positive_classes(&names(&["cat", "dog"])).1, "dog");
+
+        // A glioma taken for a meningioma is still a tumor found; a no-tumor scan taken for a
+        // pituitary tumor is a false positive.
+        let probabilities = vec![
+            vec![0.1, 0.2, 0.6, 0.1], // glioma, predicted meningioma
+            vec![0.7, 0.1, 0.1, 0.1], // pituitary, predicted no tumor
+            vec![0.6, 0.2, 0.1, 0.1], // no tumor, right
+            vec![0.2, 0.1, 0.1, 0.6], // no tumor, predicted pituitary
+        ];
+        let e = evaluate_probabilities(&types, &probabilities, &[1, 3, 0, 0]);
+        assert_eq!(e.positive_class, "tumor (any type)");
+        assert!((e.sensitivity - 0.5).abs() < 1e-12, "{}", e.sensitivity);
+        assert!((e.specificity - 0.5).abs() < 1e-12, "{}", e.specificity);
+        // Scores 1 - p(notumor): 0.9, 0.3 for the tumors, 0.4, 0.8 for the others.
+        assert!((e.roc_auc - 0.5).abs() < 1e-12, "{}", e.roc_auc);
+        assert!((e.accuracy - 0.25).abs() < 1e-12);
     }
 }

@@ -754,14 +754,7 @@ pub fn train(
         b2: params.b2,
     };
     let float_correct = validation.iter().filter(|s| float.predict(&s.pixels) == s.label).count();
-    let mut logits = Vec::with_capacity(validation.len());
-    let mut labels = Vec::with_capacity(validation.len());
-    for s in &validation {
-        let out = model.infer(&s.pixels)?;
-        logits.push(out.logits.iter().map(|z| *z as f64 * model.logit_scale).collect::<Vec<_>>());
-        labels.push(s.label);
-    }
-    model.temperature = fit_temperature(&logits, &labels);
+    fit_validation_temperature(&mut model, &validation)?;
     // On the training images as they are (not mirrored): what a scan from the same scanners
     // reaches, and nothing from the validation split.
     model.calibrate_hidden_range(train_set.iter().map(|s| s.pixels.as_slice()), config.range_headroom)?;
@@ -783,6 +776,23 @@ pub fn train(
         model_id: model.model_id.clone(),
     };
     Ok(Trained { model, float, report })
+}
+
+/// Fits `model`'s temperature to its plaintext logits on `validation` (its id changes with it;
+/// callers recompute or recalibrate after).
+pub(crate) fn fit_validation_temperature(
+    model: &mut QuantizedModel,
+    validation: &[&Sample],
+) -> Result<(), TrainError> {
+    let mut logits = Vec::with_capacity(validation.len());
+    let mut labels = Vec::with_capacity(validation.len());
+    for s in validation {
+        let out = model.infer(&s.pixels)?;
+        logits.push(out.logits.iter().map(|z| *z as f64 * model.logit_scale).collect::<Vec<_>>());
+        labels.push(s.label);
+    }
+    model.temperature = fit_temperature(&logits, &labels);
+    Ok(())
 }
 
 fn accuracy(model: &QuantizedModel, samples: &[&Sample]) -> Result<f64, TrainError> {

@@ -19,11 +19,10 @@
 //! Output weights are fake-quantised (one scale, straight-through) as in training, so the
 //! export is the model that was optimised.
 
-use crypdoc_model::metrics::fit_temperature;
 use crypdoc_model::{Dataset, QuantizedModel, Split};
 use serde::{Deserialize, Serialize};
 
-use crate::{mirror, TrainError};
+use crate::{fit_validation_temperature, mirror, TrainError};
 
 /// Settings of [`fit_output_for_flips`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,14 +239,7 @@ pub fn fit_output_for_flips(
     refit.logit_scale = scale;
     let silent_units =
         (0..hidden).filter(|j| (0..classes).all(|k| refit.output.weights[k * hidden + j] == 0)).count();
-    let mut logits = Vec::with_capacity(validation.len());
-    let mut labels = Vec::with_capacity(validation.len());
-    for s in &validation {
-        let out = refit.infer(&s.pixels)?;
-        logits.push(out.logits.iter().map(|z| *z as f64 * refit.logit_scale).collect::<Vec<_>>());
-        labels.push(s.label);
-    }
-    refit.temperature = fit_temperature(&logits, &labels);
+    fit_validation_temperature(&mut refit, &validation)?;
     refit.model_id = refit.compute_id();
     refit.validate()?;
     let report = OutputFitReport {
@@ -310,6 +302,20 @@ mod tests {
         Dataset { classes: vec!["no".into(), "yes".into()], samples, skipped: vec![] }
     }
 
+    /// An 8x8 model with `hidden` units trained for `epochs` (no mirroring: it would swap the
+    /// classes of [`halves`]).
+    fn small_model(dataset: &Dataset, hidden: usize, epochs: usize) -> QuantizedModel {
+        let config = TrainConfig {
+            input_size: 8,
+            hidden,
+            epochs,
+            batch_size: 16,
+            mirror: false,
+            ..TrainConfig::default()
+        };
+        train(dataset, &config, |_| ()).unwrap().model
+    }
+
     fn vote(model: &QuantizedModel, j: usize) -> i32 {
         let h = model.hidden.outputs;
         (i32::from(model.output.weights[h + j]) - i32::from(model.output.weights[j])).abs()
@@ -318,15 +324,7 @@ mod tests {
     #[test]
     fn penalty_moves_weight_off_the_unreliable_unit() {
         let dataset = halves();
-        let config = TrainConfig {
-            input_size: 8,
-            hidden: 4,
-            epochs: 8,
-            batch_size: 16,
-            mirror: false,
-            ..TrainConfig::default()
-        };
-        let trained = train(&dataset, &config, |_| ()).unwrap().model;
+        let trained = small_model(&dataset, 4, 8);
         // Unit 0 comes out wrong a third of the time under encryption; the others never do.
         let unreliable = |j: usize, _pre: i64| if j == 0 { 0.3 } else { 0.0 };
         let fit = |penalty| {
@@ -354,15 +352,7 @@ mod tests {
     #[test]
     fn bad_settings_are_refused() {
         let dataset = halves();
-        let config = TrainConfig {
-            input_size: 8,
-            hidden: 2,
-            epochs: 1,
-            batch_size: 16,
-            mirror: false,
-            ..TrainConfig::default()
-        };
-        let model = train(&dataset, &config, |_| ()).unwrap().model;
+        let model = small_model(&dataset, 2, 1);
         let bad = OutputFitConfig { penalty: -1.0, ..OutputFitConfig::default() };
         assert!(matches!(
             fit_output_for_flips(&model, &dataset, |_, _| 0.0, &bad),

@@ -365,11 +365,14 @@ fn draw_report(eval: &Evaluation, title: &str, path: &Path) -> anyhow::Result<()
 
         // Confusion matrix: cell shade by row fraction, the count and row percentage in it.
         let k = eval.confusion.len().max(1);
+        // Room for the longest class name beside the rows (about 8 px a character at 14 px),
+        // plus the axis title.
+        let longest = eval.classes.iter().map(|c| c.chars().count()).max().unwrap_or(0) as u32;
         let mut chart = ChartBuilder::on(&panels[0])
             .caption(format!("Confusion matrix ({} images)", eval.count), caption)
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(70)
+            .y_label_area_size((longest * 8 + 30).clamp(70, 140))
             .build_cartesian_2d(0f64..k as f64, 0f64..k as f64)
             .map_err(|e| fail(&e))?;
         let classes = eval.classes.clone();
