@@ -3,7 +3,7 @@
 //! the bounty each would post under the dev policy.
 //!
 //! ```text
-//! cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR... [--every K] [--limit N] [--fit-temperature OUT.json]
+//! cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR... [--every K] [--limit N] [--noise-scale X] [--fit-temperature OUT.json]
 //! CRYPDOC_AGREEMENT_SIMULATE=1 cargo run -p crypdoc-fhe --example judged -- MODEL.json DATA_DIR...
 //! ```
 //!
@@ -20,6 +20,10 @@
 //!
 //! `--every K` takes every K-th validation image (a subset spread over all folders), `--limit N`
 //! the first N of those.
+//!
+//! `--noise-scale X` (simulation only) multiplies the noise's standard deviation by `X`: what a
+//! parameter set with less (or more) bootstrap noise would give, e.g. `0.5` for a modulus switch
+//! to 2N = 8192.
 //!
 //! `--fit-temperature OUT.json` fits the temperature to the encrypted (or simulated) logits and
 //! writes the model with it, so the confidence that prices bounties is calibrated for the
@@ -55,14 +59,20 @@ impl Rng {
 
 /// Logits with each unit's sign flipped with its probability of coming out wrong, and the
 /// largest of those probabilities among the units that flipped (0 when none did).
-fn simulate(model: &QuantizedModel, encoding: &Encoding, pre: &[i64], rng: &mut Rng) -> (Vec<i64>, f64) {
+fn simulate(
+    model: &QuantizedModel,
+    encoding: &Encoding,
+    pre: &[i64],
+    sigma: f64,
+    rng: &mut Rng,
+) -> (Vec<i64>, f64) {
     let mut knife_edge = 0f64;
     let signs: Vec<i64> = pre
         .iter()
         .enumerate()
         .map(|(j, p)| {
             let sign = if *p >= 0 { 1 } else { -1 };
-            let error = encoding.sign_error_probability(j, *p);
+            let error = encoding.sign_error_probability_at(j, *p, sigma);
             if rng.uniform() < error {
                 knife_edge = knife_edge.max(error);
                 -sign
@@ -90,17 +100,21 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let model_path = PathBuf::from(
-        args.next().ok_or("usage: judged MODEL.json DATA_DIR... [--limit N] [--fit-temperature OUT.json]")?,
+        args.next().ok_or(
+            "usage: judged MODEL.json DATA_DIR... [--every K] [--limit N] [--noise-scale X] [--fit-temperature OUT.json]",
+        )?,
     );
     let mut dirs = Vec::new();
     let mut limit = usize::MAX;
     let mut every = 1usize;
     let mut fit_out: Option<PathBuf> = None;
+    let mut noise_scale = 1.0f64;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--limit" => limit = args.next().ok_or("--limit N")?.parse()?,
             "--every" => every = args.next().ok_or("--every K")?.parse()?,
             "--fit-temperature" => fit_out = Some(args.next().ok_or("--fit-temperature OUT.json")?.into()),
+            "--noise-scale" => noise_scale = args.next().ok_or("--noise-scale X")?.parse()?,
             _ => dirs.push(PathBuf::from(a)),
         }
     }
@@ -109,6 +123,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let samples: Vec<_> =
         dataset.split(Split::Validation).into_iter().step_by(every.max(1)).take(limit).collect();
     let simulate_only = std::env::var_os("CRYPDOC_AGREEMENT_SIMULATE").is_some();
+    if noise_scale != 1.0 && !simulate_only {
+        return Err("--noise-scale is a what-if of the simulation: set CRYPDOC_AGREEMENT_SIMULATE=1".into());
+    }
+    if !(noise_scale.is_finite() && noise_scale > 0.0) {
+        return Err(format!("--noise-scale {noise_scale}: must be a positive number").into());
+    }
+    let sigma = crypdoc_fhe::BLIND_ROTATION_NOISE_SIGMA * noise_scale;
     let encoding = Encoding::for_model(&model)?;
     let policy = BountyPolicy::dev_default();
     let classes = u8::try_from(model.classes.len())?;
@@ -134,7 +155,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for s in &samples {
             let reference = model.infer(&s.pixels)?;
             for _ in 0..DRAWS {
-                let (got, knife_edge) = simulate(&model, &encoding, &reference.pre_activations, &mut rng);
+                let (got, knife_edge) =
+                    simulate(&model, &encoding, &reference.pre_activations, sigma, &mut rng);
                 rows.push((reference.logits.clone(), got, s.label, s.path.clone(), knife_edge));
             }
         }

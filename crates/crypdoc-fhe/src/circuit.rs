@@ -101,10 +101,16 @@ impl Encoding {
     /// chance of crossing the nearest boundary (0 or 1/2 of the torus), or of not crossing back
     /// for a pre-activation beyond the unit's range, whose phase has wrapped past 1/2.
     pub fn sign_error_probability(&self, j: usize, pre: i64) -> f64 {
+        self.sign_error_probability_at(j, pre, BLIND_ROTATION_NOISE_SIGMA)
+    }
+
+    /// [`Encoding::sign_error_probability`] for noise of standard deviation `sigma` (a fraction
+    /// of the torus): what another parameter set would give.
+    pub fn sign_error_probability_at(&self, j: usize, pre: i64, sigma: f64) -> f64 {
         let phase = self.decision_distance(j, pre).rem_euclid(1.0);
         let wrapped = phase >= 0.5;
         let nearest = phase.min((0.5 - phase).abs()).min(1.0 - phase);
-        let cross = 0.5 * erfc(nearest / (BLIND_ROTATION_NOISE_SIGMA * std::f64::consts::SQRT_2));
+        let cross = 0.5 * erfc(nearest / (sigma * std::f64::consts::SQRT_2));
         if wrapped {
             1.0 - cross
         } else {
