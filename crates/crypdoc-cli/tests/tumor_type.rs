@@ -3,45 +3,10 @@
 //! four-class task; doctors vote among no-tumor / glioma / meningioma / pituitary by name; the
 //! task finalizes with a four-class diagnosis.
 
-use serde_json::Value;
-use std::{path::Path, process::Command};
+mod common;
 
-struct Cli {
-    state: tempfile::TempDir,
-}
-
-impl Cli {
-    fn json(&self, args: &[&str]) -> Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_crypdoc"))
-            .arg("--state-dir")
-            .arg(self.state.path())
-            .args(args)
-            .arg("--json")
-            .env("CRYPDOC_PASSWORD", "test-password")
-            .env_remove("CRYPDOC_RPC_URL")
-            .env_remove("CRYPDOC_ACCOUNT")
-            .env_remove("CRYPDOC_IPFS_API")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "crypdoc {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("crypdoc {args:?}: not JSON ({e})"))
-    }
-}
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        let _ = Command::new(env!("CARGO_BIN_EXE_crypdoc"))
-            .arg("--state-dir")
-            .arg(self.state.path())
-            .args(["dev", "down"])
-            .output();
-    }
-}
+use common::{model_post_args, Cli};
+use std::path::Path;
 
 #[test]
 fn a_four_class_task_from_the_tumor_type_model() {
@@ -51,20 +16,11 @@ fn a_four_class_task_from_the_tumor_type_model() {
     let mut files: Vec<_> = std::fs::read_dir(&glioma).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let scan = files[0].to_str().unwrap().to_owned();
-    let cli = Cli { state: tempfile::tempdir().unwrap() };
+    let cli = Cli::new();
     cli.json(&["dev", "up"]);
-    let posted = cli.json(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--model",
-        model.to_str().unwrap(),
-        "--seats",
-        "3",
-    ]);
+    let mut post = model_post_args(&scan, model.to_str().unwrap());
+    post.extend(["--seats", "3"]);
+    let posted = cli.json(&post);
     let task = posted["task"].as_str().unwrap().to_owned();
     // The shipped sample is one the model gets right, encrypted and in plaintext (see
     // crates/crypdoc-fhe/tests/tumor_type.rs).
