@@ -850,27 +850,29 @@ impl Adam {
     }
 }
 
+/// Synthetic data for the crate's tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_data {
+    use super::Rng;
+    use crypdoc_model::{Dataset, Sample};
     use std::path::PathBuf;
 
-    /// Two synthetic classes (bright left or right half) train to an exact integer model.
-    #[test]
-    fn smoke_trains_and_exports() {
+    /// `count` 8x8 images of two classes told apart by which half is brighter (`yes`: the right
+    /// half): pixels `dark` or `bright` plus noise in `0..spread`, from splitmix seeded with
+    /// `seed`, spread over the validation (3, 4) and training (5..f) hashes.
+    pub(crate) fn halves(count: usize, dark: u8, bright: u8, spread: u64, seed: u64) -> Dataset {
         let size = 8usize;
-        let mut rng = Rng(5);
+        let mut rng = Rng(seed);
         let mut samples = Vec::new();
-        for n in 0..120 {
+        for n in 0..count {
             let label = n % 2;
             let pixels: Vec<u8> = (0..size * size)
                 .map(|i| {
                     let right = i % size >= size / 2;
-                    let base = if right == (label == 1) { 11 } else { 3 };
-                    (base + (rng.next() % 4) as u8).min(15)
+                    let base = if right == (label == 1) { bright } else { dark };
+                    (base + (rng.next() % spread) as u8).min(15)
                 })
                 .collect();
-            // Spread over splits: validation (3, 4) and training (5..f) hashes.
             let digit = ["3", "4", "5", "6", "9", "a", "c", "f"][n % 8];
             samples.push(Sample {
                 path: PathBuf::from(format!("s{n}.png")),
@@ -879,7 +881,18 @@ mod tests {
                 pixels,
             });
         }
-        let dataset = Dataset { classes: vec!["no".into(), "yes".into()], samples, skipped: vec![] };
+        Dataset { classes: vec!["no".into(), "yes".into()], samples, skipped: vec![] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two synthetic classes (bright left or right half) train to an exact integer model.
+    #[test]
+    fn smoke_trains_and_exports() {
+        let dataset = test_data::halves(120, 3, 11, 4, 5);
         // No mirroring: it would swap this task's classes.
         let config = TrainConfig {
             input_size: 8,

@@ -270,36 +270,12 @@ fn adam(p: &mut [f64], g: &[f64], m: &mut [f64], v: &mut [f64], t: usize, lr: f6
 mod tests {
     use super::*;
     use crate::{train, TrainConfig};
-    use crypdoc_model::Sample;
-    use std::path::PathBuf;
 
-    /// Two overlapping classes told apart by the brighter half of the image (left or right):
-    /// every unit carries some of the signal, and confidences stay moderate, so the refit has
-    /// prices to protect and can move weight between units.
+    /// Two overlapping classes (the brighter half of the image by only one level, under noise
+    /// of seven): every unit carries some of the signal, and confidences stay moderate, so the
+    /// refit has prices to protect and can move weight between units.
     fn halves() -> Dataset {
-        let size = 8usize;
-        let mut state = 7u64;
-        let mut samples = Vec::new();
-        for n in 0..160 {
-            let label = n % 2;
-            let pixels: Vec<u8> = (0..size * size)
-                .map(|i| {
-                    state =
-                        state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                    let right = i % size >= size / 2;
-                    let base = if right == (label == 1) { 7 } else { 6 };
-                    (base + ((state >> 59) % 7) as u8).min(15)
-                })
-                .collect();
-            let digit = ["3", "4", "5", "6", "9", "a", "c", "f"][n % 8];
-            samples.push(Sample {
-                path: PathBuf::from(format!("s{n}.png")),
-                label,
-                sha256: format!("{digit}{n:063x}"),
-                pixels,
-            });
-        }
-        Dataset { classes: vec!["no".into(), "yes".into()], samples, skipped: vec![] }
+        crate::test_data::halves(160, 6, 7, 7, 7)
     }
 
     /// An 8x8 model with `hidden` units trained for `epochs` (no mirroring: it would swap the
