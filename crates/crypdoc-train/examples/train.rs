@@ -2,7 +2,7 @@
 //! `crypdoc model train`, without the CLI's dependencies.
 
 use crypdoc_model::{Dataset, InputSpec};
-use crypdoc_train::{train, TrainConfig, Trained};
+use crypdoc_train::{train, TrainConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -20,16 +20,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dataset.skipped.len(),
         started.elapsed().as_secs_f64()
     );
-    let Trained { model, float, report } = train(&dataset, &config, |p| {
+    let trained = train(&dataset, &config, |p| {
         if p.epoch % 10 == 0 {
             eprintln!("epoch {}/{} loss {:.4}", p.epoch, p.epochs, p.loss);
         }
     })?;
-    std::fs::create_dir_all(&out)?;
-    crypdoc_fs::write(&out.join("model.json"), model.to_json().as_bytes())?;
-    crypdoc_fs::write(&out.join("config.json"), serde_json::to_string_pretty(&config)?.as_bytes())?;
-    crypdoc_fs::write(&out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
-    crypdoc_fs::write(&out.join("float.json"), serde_json::to_string(&float)?.as_bytes())?;
+    trained.save(&out)?;
+    let report = &trained.report;
     let v = &report.validation;
     println!(
         "train {} val {} | {:.1} s | float {:.4} int {:.4} (train {:.4}) auc {:.4} ece {:.4} T {:.3} near {:.4} at-risk {:.4} sens {:.4} spec {:.4}",

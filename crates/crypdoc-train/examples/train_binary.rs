@@ -47,11 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "usage: train_binary BR35H_DIR NICKPARVAR_DIR OUT_DIR [CONFIG_JSON | [CONFIG_JSON, ...]]".into(),
         );
     };
-    let configs: Vec<TrainConfig> = match rest.first() {
-        None => vec![TrainConfig::default()],
-        Some(json) if json.trim_start().starts_with('[') => serde_json::from_str(json)?,
-        Some(json) => vec![serde_json::from_str(json)?],
-    };
+    let configs = TrainConfig::list_from_json(rest.first().map(String::as_str))?;
     let dirs = [PathBuf::from(br35h), PathBuf::from(nickparvar)];
     let out = Path::new(out);
     let mut cache: HashMap<(u32, u8), Dataset> = HashMap::new();
@@ -69,14 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dataset = &*dataset;
         let trained = train(dataset, config, |_| ())?;
         let dir = if configs.len() == 1 { out.to_owned() } else { out.join(n.to_string()) };
-        std::fs::create_dir_all(&dir)?;
-        crypdoc_fs::write(&dir.join("model.json"), trained.model.to_json().as_bytes())?;
-        crypdoc_fs::write(&dir.join("config.json"), serde_json::to_string_pretty(config)?.as_bytes())?;
-        crypdoc_fs::write(
-            &dir.join("report.json"),
-            serde_json::to_string_pretty(&trained.report)?.as_bytes(),
-        )?;
-        crypdoc_fs::write(&dir.join("float.json"), serde_json::to_string(&trained.float)?.as_bytes())?;
+        trained.save(&dir)?;
         let sources = per_source(&trained, dataset, &dirs)?;
         crypdoc_fs::write(&dir.join("sources.json"), serde_json::to_string_pretty(&sources)?.as_bytes())?;
         let r = &trained.report;

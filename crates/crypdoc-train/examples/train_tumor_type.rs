@@ -116,11 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
-    let configs: Vec<TrainConfig> = match rest.first() {
-        None => vec![TrainConfig::default()],
-        Some(json) if json.trim_start().starts_with('[') => serde_json::from_str(json)?,
-        Some(json) => vec![serde_json::from_str(json)?],
-    };
+    let configs = TrainConfig::list_from_json(rest.first().map(String::as_str))?;
     let out = Path::new(out);
     let mut cache: HashMap<(u32, u8), Dataset> = HashMap::new();
     for (n, config) in configs.iter().enumerate() {
@@ -141,14 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })?;
         let dir = if configs.len() == 1 { out.to_owned() } else { out.join(n.to_string()) };
-        std::fs::create_dir_all(&dir)?;
-        crypdoc_fs::write(&dir.join("model.json"), trained.model.to_json().as_bytes())?;
-        crypdoc_fs::write(&dir.join("config.json"), serde_json::to_string_pretty(config)?.as_bytes())?;
-        crypdoc_fs::write(
-            &dir.join("report.json"),
-            serde_json::to_string_pretty(&trained.report)?.as_bytes(),
-        )?;
-        crypdoc_fs::write(&dir.join("float.json"), serde_json::to_string(&trained.float)?.as_bytes())?;
+        trained.save(&dir)?;
         let validation = dataset.split(Split::Validation);
         let metrics = four_class(&trained.model, &validation)?;
         crypdoc_fs::write(&dir.join("classes.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;

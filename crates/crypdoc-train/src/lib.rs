@@ -100,6 +100,18 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The configurations a sweep asks for: none given is the default, a JSON object one
+    /// configuration, a JSON array several (fields left out take their defaults).
+    pub fn list_from_json(json: Option<&str>) -> Result<Vec<Self>, TrainError> {
+        match json {
+            None => Ok(vec![Self::default()]),
+            Some(json) if json.trim_start().starts_with('[') => {
+                serde_json::from_str(json).map_err(TrainError::ConfigJson)
+            }
+            Some(json) => serde_json::from_str(json).map(|c| vec![c]).map_err(TrainError::ConfigJson),
+        }
+    }
+
     /// Checks every field's range.
     pub fn check(&self) -> Result<(), TrainError> {
         let bad = |field, value: &dyn std::fmt::Display, expected| TrainError::Config {
@@ -222,6 +234,27 @@ pub struct Trained {
     pub report: TrainReport,
 }
 
+impl Trained {
+    /// Writes the run into `dir` (created if missing): `model.json` (the integer model),
+    /// `config.json`, `report.json` and `float.json` (the full-precision network), each whole or
+    /// not at all. Returns the model file's path.
+    pub fn save(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, TrainError> {
+        let write = |name: &str, text: String| {
+            let path = dir.join(name);
+            crypdoc_fs::write(&path, text.as_bytes())
+                .map_err(|source| TrainError::Write { path: path.clone(), source })?;
+            Ok::<_, TrainError>(path)
+        };
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Write { path: dir.to_owned(), source })?;
+        let json = |value: Result<String, serde_json::Error>| value.map_err(TrainError::Serialize);
+        let model = write("model.json", self.model.to_json())?;
+        write("config.json", json(serde_json::to_string_pretty(&self.report.config))?)?;
+        write("report.json", json(serde_json::to_string_pretty(&self.report))?)?;
+        write("float.json", json(serde_json::to_string(&self.float))?)?;
+        Ok(model)
+    }
+}
+
 /// Progress of a training run.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -269,6 +302,20 @@ pub enum TrainError {
     /// The exported model failed validation.
     #[error(transparent)]
     Model(#[from] crypdoc_model::ModelError),
+    /// An output file could not be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A configuration list that is not JSON of [`TrainConfig`]s.
+    #[error("training configuration is not valid JSON")]
+    ConfigJson(#[source] serde_json::Error),
+    /// A training output that does not serialise.
+    #[error("cannot serialise the training outputs")]
+    Serialize(#[source] serde_json::Error),
 }
 
 /// splitmix64: deterministic on every platform.
@@ -915,5 +962,30 @@ mod tests {
             .iter()
             .filter(|s| float.predict(&s.pixels) == model.predict(&model.infer(&s.pixels).unwrap().logits).0);
         assert!(agree.count() >= 100, "integer and float models agree");
+    }
+
+    #[test]
+    fn a_run_saves_whole_and_a_sweep_parses() {
+        let dataset = test_data::halves(40, 3, 11, 4, 5);
+        let config =
+            TrainConfig { input_size: 8, hidden: 2, epochs: 1, mirror: false, ..TrainConfig::default() };
+        let trained = train(&dataset, &config, |_| ()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let model = trained.save(&out).unwrap();
+        assert_eq!(QuantizedModel::load(&model).unwrap(), trained.model);
+        let saved: TrainConfig =
+            serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+        assert_eq!(saved, config);
+        for name in ["report.json", "float.json"] {
+            assert!(out.join(name).is_file(), "{name}");
+        }
+
+        assert_eq!(TrainConfig::list_from_json(None).unwrap(), vec![TrainConfig::default()]);
+        let one = TrainConfig::list_from_json(Some(r#"{"hidden": 64}"#)).unwrap();
+        assert_eq!((one.len(), one[0].hidden, one[0].epochs), (1, 64, TrainConfig::default().epochs));
+        let two = TrainConfig::list_from_json(Some(r#" [{"hidden": 32}, {"input_size": 48}]"#)).unwrap();
+        assert_eq!((two[0].hidden, two[1].input_size), (32, 48));
+        assert!(matches!(TrainConfig::list_from_json(Some("{hidden")), Err(TrainError::ConfigJson(_))));
     }
 }

@@ -152,22 +152,13 @@ impl TrainArgs {
             indicatif::ProgressStyle::with_template("training {bar:40} {pos}/{len} epochs {msg} [{elapsed}]")
                 .expect("valid template"),
         );
-        let crypdoc_train::Trained { model, float, report } = train(&dataset, &config, |p| {
+        let trained = train(&dataset, &config, |p| {
             bar.set_position(p.epoch as u64);
             bar.set_message(format!("loss {:.4}", p.loss));
         })?;
         bar.finish_and_clear();
-        std::fs::create_dir_all(&self.out).with_context(|| format!("creating {}", self.out.display()))?;
-        let model_path = self.out.join("model.json");
-        for (path, text) in [
-            (model_path.clone(), model.to_json()),
-            (self.out.join("config.json"), serde_json::to_string_pretty(&config)?),
-            (self.out.join("float.json"), serde_json::to_string(&float)?),
-            (self.out.join("report.json"), serde_json::to_string_pretty(&report)?),
-        ] {
-            crypdoc_fs::write(&path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        let model_path = trained.save(&self.out)?;
+        let (model, report) = (&trained.model, &trained.report);
         let v = &report.validation;
         emit(
             global.json,
