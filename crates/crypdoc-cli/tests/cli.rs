@@ -213,18 +213,9 @@ fn bad_input_gets_one_clear_line() {
     assert!(err.contains("the commit window of 2592001 s is longer than the market's maximum"), "{err}");
     // The model decides the diagnosis set: a contradicting --set is refused before any work.
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/br35h-mlp.json");
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--model",
-        model.to_str().unwrap(),
-        "--set",
-        "four-class",
-    ]);
+    let mut contradicting = model_post_args(&scan, model.to_str().unwrap());
+    contradicting.extend(["--set", "four-class"]);
+    let err = cli.error(&contradicting);
     assert!(err.contains("--set four-class contradicts the model"), "{err}");
 
     // Only accredited hospitals post; the error names the command that fixes it.
@@ -292,18 +283,9 @@ fn bad_input_gets_one_clear_line() {
     let model = model.to_str().unwrap();
     let err = cli.error(&model_post_args(not_an_image.to_str().unwrap(), model));
     assert!(err.contains("as a scan: ") && err.contains("JPEG or PNG"), "{err}");
-    let err = cli.error(&[
-        "task",
-        "post",
-        "-a",
-        "hospital",
-        "--scan",
-        &scan,
-        "--model",
-        model,
-        "--predicted",
-        "tumor",
-    ]);
+    let mut both = model_post_args(&scan, model);
+    both.extend(["--predicted", "tumor"]);
+    let err = cli.error(&both);
     assert!(err.contains("cannot be used with"), "{err}");
     assert_eq!(cli.json(&["task", "list"]).as_array().unwrap().len(), 1, "nothing was posted");
 
